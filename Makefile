@@ -1,0 +1,76 @@
+# Backprop, derived and verified: two commands do everything on a fresh clone.
+#   make book   -> .venv with the pinned requirements, HTML book in _build/html
+#   make test   -> lint, unit tests, strict nbval on every notebook, clean -W build, browser check
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+BOOK_STAMP := $(VENV)/.book-installed
+DEV_STAMP := $(VENV)/.dev-installed
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: book test lint unit nbval build-clean browser exercises execute bench clean help
+
+help:
+	@echo "make book       build the HTML book into _build/html"
+	@echo "make test       every check CI runs (lint, tests, nbval, -W build, browser)"
+	@echo "make exercises  write the student notebooks into exercises/"
+	@echo "make execute    re-execute every notebook of book/ in place (after editing one)"
+	@echo "make bench      bplib vs naive vs PyTorch benchmark (writes book/data/bench.json)"
+
+$(VENV)/.python-ok:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "error: this course needs Python >= 3.11; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)." >&2; \
+	  echo "       Install a newer python3 or run: make PYTHON=/path/to/python3.11 book" >&2; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { echo "error: could not create $(VENV) (is the venv module installed? Debian: apt-get install python3-venv)" >&2; exit 1; }
+	@touch $@
+
+$(BOOK_STAMP): $(VENV)/.python-ok requirements.txt pyproject.toml
+	@echo ">>> installing the book's requirements into $(VENV) (quiet; a few minutes the first time)"
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -e . \
+	  || { echo "error: pip could not install requirements.txt into $(VENV); see the messages above." >&2; exit 1; }
+	@touch $@
+
+$(DEV_STAMP): $(BOOK_STAMP) requirements-dev.txt
+	@echo ">>> installing the test requirements (pytest, nbval, hypothesis, ruff, torch CPU)"
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt \
+	  || { echo "error: pip could not install requirements-dev.txt into $(VENV); see the messages above." >&2; exit 1; }
+	@touch $@
+
+book: $(BOOK_STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo ">>> open _build/html/index.html in a browser"
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check bplib tests tools book
+
+unit: $(DEV_STAMP)
+	$(BIN)/pytest -q tests
+
+nbval: $(DEV_STAMP)
+	$(BIN)/pytest -q --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly book
+
+build-clean: $(DEV_STAMP)
+	$(BIN)/jupyter-book clean . --all
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+browser: $(DEV_STAMP)
+	$(PY) tools/browser_check.py _build/html
+
+test: lint unit nbval build-clean browser
+	@echo ">>> make test: every check passed"
+
+exercises: $(BOOK_STAMP)
+	$(PY) -m bplib.exercises student book/ -o exercises/
+
+execute: $(BOOK_STAMP)
+	$(PY) tools/execute_notebooks.py book
+
+bench: $(DEV_STAMP)
+	$(PY) -m bplib.bench --out book/data/bench.json
+
+clean:
+	rm -rf _build exercises .pytest_cache

@@ -1,0 +1,78 @@
+"""The layer contract every bplib layer follows (book: chapter 3, "The layer contract").
+
+- ``forward(x) -> out`` checks ``x``, computes ``out`` and stores what backward needs in
+  ``self.cache``.
+- ``backward(dout) -> dx`` takes ``dout = dLoss/dout`` (same shape as ``out``), fills
+  ``self.grads`` under the same keys as ``self.params`` and returns ``dx = dLoss/dx`` with
+  ``x``'s shape. Calling it before ``forward`` raises ``RuntimeError``.
+- ``params`` and ``grads`` are plain dicts of numpy arrays. An optimizer updates ``params`` in
+  place; ``backward`` overwrites ``grads`` (it does not accumulate).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bplib._validate import check_float_array, check_same_shape
+
+
+class Layer:
+    """Base class: parameter bookkeeping, the cache, and the checks shared by all layers."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.cache = None
+        self._out_shape: tuple | None = None
+
+    # --- the contract -------------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    # --- helpers for subclasses ---------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def _check_input(self, x, name: str = "input") -> np.ndarray:
+        return check_float_array(x, where=f"{self.name}.forward", name=name)
+
+    def _start_backward(self, dout):
+        """Check that forward ran and that ``dout`` has the output's exact shape."""
+        if self.cache is None:
+            raise RuntimeError(
+                f"{self.name}.backward was called before {self.name}.forward: "
+                f"backward needs the values that forward stores. Call forward(x) first."
+            )
+        check_float_array(dout, where=f"{self.name}.backward", name="dout")
+        if self._out_shape is not None:
+            check_same_shape(dout, self._out_shape, where=f"{self.name}.backward", name="dout")
+        return self.cache
+
+    def _store(self, cache, out: np.ndarray) -> np.ndarray:
+        """Keep ``cache`` for backward and remember the output shape ``dout`` must have."""
+        self.cache = cache
+        self._out_shape = out.shape
+        return out
+
+    def zero_grad(self) -> None:
+        """Set every gradient to zero (``grads`` keeps the keys of ``params``)."""
+        for key, value in self.params.items():
+            self.grads[key] = np.zeros_like(value)
+
+    def parameters(self):
+        """Yield ``(layer, key)`` pairs; see :meth:`bplib.network.Sequential.parameters`."""
+        for key in self.params:
+            yield self, key
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        return f"{self.name}({self.extra_repr()})"

@@ -1,0 +1,8 @@
+"""Plots of the course: computational graphs (chapter 1), training curves, kernels and
+feature maps (chapters 6 and 9). matplotlib only.
+
+One module per kind of plot; this package re-exports the public functions.
+"""
+
+from bplib.plot.curves import *  # noqa: F401,F403
+from bplib.plot.graph import *  # noqa: F401,F403

@@ -1,0 +1,3 @@
+"""Drawing a computational graph of bplib.autodiff.Value nodes (chapter 1)."""
+
+__all__: list[str] = []
