@@ -2,6 +2,9 @@
 #   make book   -> .venv with the pinned requirements, HTML book in _build/html
 #   make test   -> lint, unit tests, strict nbval on every notebook, clean -W build, browser check
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip warns about this machine's unreachable local indexes; hide that noise, keep real errors.
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -30,13 +33,13 @@ $(VENV)/.python-ok:
 
 $(BOOK_STAMP): $(VENV)/.python-ok requirements.txt pyproject.toml
 	@echo ">>> installing the book's requirements into $(VENV) (quiet; a few minutes the first time)"
-	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -e . \
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -e . $(QUIET_PIP) \
 	  || { echo "error: pip could not install requirements.txt into $(VENV); see the messages above." >&2; exit 1; }
 	@touch $@
 
 $(DEV_STAMP): $(BOOK_STAMP) requirements-dev.txt
 	@echo ">>> installing the test requirements (pytest, nbval, hypothesis, ruff, torch CPU)"
-	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt \
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt $(QUIET_PIP) \
 	  || { echo "error: pip could not install requirements-dev.txt into $(VENV); see the messages above." >&2; exit 1; }
 	@touch $@
 
