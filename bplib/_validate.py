@@ -40,13 +40,14 @@ def check_float_array(x, *, where: str, name: str = "input") -> np.ndarray:
     return x
 
 
-def check_ndim(x: np.ndarray, ndim: int, *, where: str, name: str = "input", layout: str = "") -> None:
+def check_ndim(
+    x: np.ndarray, ndim: int, *, where: str, name: str = "input", layout: str = ""
+) -> None:
     """Raise ``ValueError`` unless ``x.ndim == ndim``. ``layout`` reads like ``"(N, C, H, W)"``."""
     if x.ndim != ndim:
         hint = f" {layout}" if layout else ""
         raise ValueError(
-            f"{where}: {name} must have {ndim} dimensions{hint}, got {x.ndim} "
-            f"(shape {x.shape})."
+            f"{where}: {name} must have {ndim} dimensions{hint}, got {x.ndim} (shape {x.shape})."
         )
 
 
@@ -88,3 +89,73 @@ def pair(value, *, where: str, name: str, allow_zero: bool = False) -> tuple[int
             raise ValueError(f"{where}: {name} must be {bound}, got {value!r}.")
         out.append(int(v))
     return out[0], out[1]
+
+
+def check_min_ndim(
+    x: np.ndarray, ndim: int, *, where: str, name: str = "input", layout: str = ""
+) -> None:
+    """Raise ``ValueError`` unless ``x.ndim >= ndim`` (layers that accept ``(N, ...)``)."""
+    if x.ndim < ndim:
+        hint = f" {layout}" if layout else ""
+        raise ValueError(
+            f"{where}: {name} must have at least {ndim} dimension(s){hint}, got {x.ndim} "
+            f"(shape {x.shape})."
+        )
+
+
+def check_rng(rng, *, where: str) -> np.random.Generator:
+    """Return ``rng`` if it is a ``numpy.random.Generator``, a fresh one if ``None``, else raise.
+
+    An int is refused on purpose: the course seeds every generator explicitly
+    (``rng = np.random.default_rng(0)``) and passes the generator around, so that two layers
+    built from the same ``rng`` get different weights.
+    """
+    if rng is None:
+        return np.random.default_rng()
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{where}: rng must be a numpy.random.Generator or None, got {_describe(rng)}; "
+            f"create one with rng = np.random.default_rng(seed)."
+        )
+    return rng
+
+
+def check_labels(y, *, n: int, k: int, where: str, name: str = "target") -> np.ndarray:
+    """Return ``y`` if it is an integer array of shape ``(n,)`` with values in ``[0, k)``.
+
+    The error messages teach the two usual mistakes: one-hot rows instead of class indices,
+    and float labels.
+    """
+    if not isinstance(y, np.ndarray):
+        raise TypeError(
+            f"{where}: {name} must be a numpy array of integer class labels of shape ({n},), "
+            f"got {_describe(y)}; wrap it with np.asarray(..., dtype=np.int64)."
+        )
+    if y.dtype == np.bool_ or not np.issubdtype(y.dtype, np.integer):
+        if y.ndim == 2 and y.shape == (n, k):
+            raise TypeError(
+                f"{where}: {name} must hold integer class labels of shape ({n},), got a "
+                f"{y.dtype} array of shape {y.shape}; if these are one-hot rows pass "
+                f"target.argmax(axis=1)."
+            )
+        raise TypeError(
+            f"{where}: {name} must hold integer class labels (dtype int64), got dtype "
+            f"{y.dtype} (shape {y.shape}); convert them with .astype(np.int64)."
+        )
+    if y.shape != (n,):
+        hint = ""
+        if y.ndim == 2 and y.shape == (n, 1):
+            hint = "; flatten it with target.ravel()"
+        elif y.ndim == 2 and y.shape == (n, k):
+            hint = "; if these are one-hot rows pass target.argmax(axis=1)"
+        raise ValueError(
+            f"{where}: {name} must have shape ({n},), one label per row of the input, "
+            f"got shape {y.shape}{hint}."
+        )
+    if n and (y.min() < 0 or y.max() >= k):
+        bad = y[(y < 0) | (y >= k)]
+        raise ValueError(
+            f"{where}: {name} labels must lie in [0, {k}) for K = {k} classes, got "
+            f"{bad.size} label(s) outside, e.g. {int(bad[0])}."
+        )
+    return y

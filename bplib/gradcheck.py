@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, *, eps: float = 1e-6) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, *, eps: float = 1e-6
+) -> np.ndarray:
     """Centred finite-difference gradient of the scalar function ``f`` at ``x`` (eq-fd-centred).
 
     Args:
@@ -114,8 +116,15 @@ def _entry(name: str, analytic: np.ndarray, numeric: np.ndarray, tol: float) -> 
     return GradcheckEntry(name, err, max_abs, bool(err <= tol))
 
 
-def check_layer(layer, x: np.ndarray, *, dout: np.ndarray | None = None, rng=None,
-                eps: float = 1e-6, tol: float = 1e-7) -> GradcheckReport:
+def check_layer(
+    layer,
+    x: np.ndarray,
+    *,
+    dout: np.ndarray | None = None,
+    rng=None,
+    eps: float = 1e-6,
+    tol: float = 1e-7,
+) -> GradcheckReport:
     """Compare a layer's ``backward`` with finite differences, for ``x`` and every parameter.
 
     The scalar checked is ``L = Σ out ⊙ dout`` with a random, non-uniform upstream gradient
@@ -147,21 +156,61 @@ def check_layer(layer, x: np.ndarray, *, dout: np.ndarray | None = None, rng=Non
     analytic.update({k: np.array(g, copy=True) for k, g in layer.grads.items()})
 
     report = GradcheckReport(what=repr(layer), tol=tol)
-    report.entries.append(_entry("x", analytic["x"], numerical_gradient(scalar_of_x, x, eps=eps), tol))
+    report.entries.append(
+        _entry("x", analytic["x"], numerical_gradient(scalar_of_x, x, eps=eps), tol)
+    )
     for key, value in layer.params.items():
         numeric = numerical_gradient(lambda _v: scalar_of_x(x), value, eps=eps)
         report.entries.append(_entry(key, analytic[key], numeric, tol))
     return report
 
 
-def check_function(f: Callable[..., float], grads: dict[str, np.ndarray],
-                   inputs: dict[str, np.ndarray], *, eps: float = 1e-6, tol: float = 1e-7,
-                   what: str = "function") -> GradcheckReport:
+def check_function(
+    f: Callable[..., float],
+    grads: dict[str, np.ndarray],
+    inputs: dict[str, np.ndarray],
+    *,
+    eps: float = 1e-6,
+    tol: float = 1e-7,
+    what: str = "function",
+) -> GradcheckReport:
     """Check analytic gradients ``grads[name]`` of the scalar ``f(**inputs)`` for each input."""
     report = GradcheckReport(what=what, tol=tol)
     for name, value in inputs.items():
+
         def f_of(v, name=name):
             return f(**{**inputs, name: v})
+
         numeric = numerical_gradient(f_of, np.array(value, dtype=np.float64, copy=True), eps=eps)
         report.entries.append(_entry(name, np.asarray(grads[name], dtype=np.float64), numeric, tol))
+    return report
+
+
+def check_loss(
+    loss,
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    eps: float = 1e-6,
+    tol: float = 1e-7,
+) -> GradcheckReport:
+    """Compare a loss's ``backward()`` with finite differences of ``loss.forward(pred, target)``.
+
+    A loss ends the graph, so its output is the scalar itself and no upstream gradient is
+    needed: ``loss.backward()`` must return ``∂loss/∂pred`` (book: eq-fd-centred).
+
+    Args:
+        loss: an object with ``forward(pred, target) -> float`` and ``backward() -> dpred``.
+        pred: float64 prediction, e.g. logits of shape (N, K).
+        target: what ``loss.forward`` takes as target (left untouched).
+
+    Returns:
+        a :class:`GradcheckReport` with one entry, ``pred``.
+    """
+    pred = np.array(pred, dtype=np.float64, copy=True)
+    loss.forward(pred, target)
+    analytic = np.array(loss.backward(), copy=True)
+    numeric = numerical_gradient(lambda p: loss.forward(p, target), pred, eps=eps)
+    report = GradcheckReport(what=repr(loss), tol=tol)
+    report.entries.append(_entry("pred", analytic, numeric, tol))
     return report

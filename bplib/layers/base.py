@@ -11,9 +11,45 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from bplib._validate import check_float_array, check_same_shape
+
+
+class Parameter(NamedTuple):
+    """One trainable array of a layer, looked up when it is used (not copied).
+
+    A ``Parameter`` is the pair ``(layer, key)``, so ``for layer, key in model.parameters()``
+    works, and it reads ``layer.params[key]`` and ``layer.grads[key]`` each time ``.value`` or
+    ``.grad`` is asked for. That matters because ``backward`` puts *new* arrays into ``grads``
+    on every call: an optimizer that kept the gradient arrays themselves would keep stale ones.
+
+    Attributes:
+        layer: the layer that owns the array.
+        key: its name in ``layer.params`` (``"W"`` or ``"b"``).
+    """
+
+    layer: Any
+    key: str
+
+    @property
+    def value(self) -> np.ndarray:
+        """The parameter array itself, ``layer.params[key]`` (update it in place)."""
+        return self.layer.params[self.key]
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        """The latest gradient ``layer.grads[key]``, or None before the first backward."""
+        return self.layer.grads.get(self.key)
+
+    @property
+    def shape(self) -> tuple:
+        return self.value.shape
+
+    def __repr__(self) -> str:
+        return f"Parameter({type(self.layer).__name__}.{self.key}, shape={self.shape})"
 
 
 class Layer:
@@ -67,9 +103,16 @@ class Layer:
             self.grads[key] = np.zeros_like(value)
 
     def parameters(self):
-        """Yield ``(layer, key)`` pairs; see :meth:`bplib.network.Sequential.parameters`."""
+        """Yield a :class:`Parameter` (a ``(layer, key)`` pair) for each entry of ``params``.
+
+        See :meth:`bplib.network.Sequential.parameters`.
+        """
         for key in self.params:
-            yield self, key
+            yield Parameter(self, key)
+
+    def named_parameters(self):
+        """Yield ``(key, array)`` for each parameter, e.g. ``("W", W)`` (PyTorch: ``weight``)."""
+        yield from self.params.items()
 
     def extra_repr(self) -> str:
         return ""

@@ -1,0 +1,100 @@
+"""The fully connected (affine) layer, batched, in PyTorch's layout (book: chapter 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bplib._validate import check_batch, check_ndim, check_positive_int, check_rng
+from bplib.layers.base import Layer
+
+
+class Linear(Layer):
+    """Fully connected layer ``out = x @ W.T + b`` (book: eq-batched-linear).
+
+    Row ``n`` of the batch is one example, so row by row this is seed 001's ``a = W h + b``
+    (column convention, book: eq-mlp-forward) written for N examples at once; seed 004's row
+    convention ``Z = A·W + B`` is the same product with its ``W`` equal to our ``W.T``.
+
+    Args:
+        in_features: D, the number of input features.
+        out_features: M, the number of outputs.
+        rng: a ``numpy.random.Generator`` for the initial weights; None makes a fresh,
+            unseeded one (the book always passes a seeded one).
+
+    Parameters (``self.params``):
+        W: (M, D) weights, ``W[j, i]`` links input ``i`` to output ``j`` (PyTorch's ``weight``).
+        b: (M,) biases (PyTorch's ``bias``).
+
+    Both are drawn from U(-1/√D, 1/√D), PyTorch's default for ``nn.Linear``: the bound keeps
+    the variance of each output of the order of the variance of the inputs.
+
+    Shapes:
+        forward:  x (N, D) -> out (N, M)
+        backward: dout (N, M) -> dx (N, D); fills grads W (M, D), b (M,)
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, rng=None) -> None:
+        super().__init__()
+        where = "Linear"
+        self.in_features = check_positive_int(in_features, where=where, name="in_features")
+        self.out_features = check_positive_int(out_features, where=where, name="out_features")
+        rng = check_rng(rng, where=where)
+        bound = 1.0 / np.sqrt(self.in_features)
+        self.params["W"] = rng.uniform(-bound, bound, size=(self.out_features, self.in_features))
+        self.params["b"] = rng.uniform(-bound, bound, size=(self.out_features,))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Compute ``out = x @ W.T + b`` (book: eq-batched-linear).
+
+        Args:
+            x: (N, D) float array, one example per row. It is computed in x's dtype: a float32
+                input gives a float32 output (the parameters are cast for the product only).
+
+        Returns:
+            out: (N, M), ``out[n, j] = Σ_i x[n, i] W[j, i] + b[j]``.
+        """
+        where = "Linear.forward"
+        x = self._check_input(x)
+        check_ndim(x, 2, where=where, layout="(N, in_features)")
+        if x.shape[1] != self.in_features:
+            hint = ""
+            if x.shape[0] == self.in_features:
+                hint = " (is the batch transposed? bplib puts one example per row)"
+            raise ValueError(
+                f"{where}: input has {x.shape[1]} features (shape {x.shape}) but this layer "
+                f"expects in_features={self.in_features}{hint}."
+            )
+        check_batch(x, where=where)
+        # Cast, not convert, the parameters: for float64 input this is the array itself, so a
+        # finite-difference check that perturbs params["W"] in place sees its effect.
+        W = self.params["W"].astype(x.dtype, copy=False)
+        b = self.params["b"].astype(x.dtype, copy=False)
+        out = x @ W.T + b  # (N, D) @ (D, M) + (M,) -> (N, M); b broadcasts over the rows
+        return self._store((x, W), out)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Gradients of the affine map (book: eq-grad-W, eq-grad-b, eq-grad-h).
+
+        With ``δ = dout`` (N, M), one row per example (book: eq-delta):
+
+            dW = δᵀ x        (M, N) @ (N, D) -> (M, D): the per-example outer products δ_n x_nᵀ,
+                             summed over the batch
+            db = Σ_n δ_n     (M,): the bias touches every example with weight 1
+            dx = δ W         (N, M) @ (M, D) -> (N, D): seed 001's ∇h = Wᵀδ, one row per
+                             example (book: eq-affine-lemma)
+
+        Args:
+            dout: (N, M) upstream gradient ∂L/∂out.
+
+        Returns:
+            dx: (N, D) = ∂L/∂x; also sets ``grads["W"]`` (M, D) and ``grads["b"]`` (M,) in the
+            parameters' dtype.
+        """
+        x, W = self._start_backward(dout)
+        dout = dout.astype(x.dtype, copy=False)
+        self.grads["W"] = (dout.T @ x).astype(self.params["W"].dtype, copy=False)
+        self.grads["b"] = dout.sum(axis=0).astype(self.params["b"].dtype, copy=False)
+        return dout @ W
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}"
