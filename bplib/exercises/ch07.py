@@ -1,0 +1,282 @@
+"""Exercise checks of chapter 7, "Pooling" (seeds 002 and 000).
+
+    check.avgpool2x2_backward(avgpool2x2_backward)  Exercise 7.1  seed 002's 2×2 average pooling
+    check.maxpool_backward(maxpool_backward)        Exercise 7.2  max pooling, k×k, stride k
+    check.avgpool_backward(avgpool_backward)        Exercise 7.3  average pooling, any k, stride
+
+Every reference is computed by bplib's layers (:class:`bplib.layers.AvgPool2d`,
+:class:`bplib.layers.MaxPool2d`) on a one-image, one-channel batch, not by the formula the
+reader is asked for (book: eq-avgpool-grad, eq-maxpool-grad, eq-pool-output-size). The random
+inputs are continuous, so a window never holds two equal maxima.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bplib.exercises._harness import Hint, check_function_cases
+
+__all__ = ["avgpool2x2_backward", "maxpool_backward", "avgpool_backward"]
+
+EX71 = "Exercise 7.1: the gradient of seed 002's 2×2 average pooling"
+EX72 = "Exercise 7.2: where the gradient of max pooling goes"
+EX73 = "Exercise 7.3: average pooling with any kernel and stride"
+
+N_CASES = 24
+
+
+def _safe(fn):
+    """A wrong answer that cannot be computed for a case (shapes) yields NaN: never a match."""
+
+    def wrapped(**case):
+        try:
+            with np.errstate(all="ignore"):
+                return fn(**case)
+        except (ValueError, IndexError, TypeError):
+            return np.nan
+
+    return wrapped
+
+
+def _pool_backward(layer, x, dout):
+    """Run a bplib pooling layer on the 2-d ``x`` seen as a (1, 1, H, W) batch; return dx (H, W)."""
+    layer.forward(np.asarray(x, dtype=np.float64)[None, None])
+    return layer.backward(np.asarray(dout, dtype=np.float64)[None, None])[0, 0]
+
+
+def _windows(shape, k, s):
+    """Top-left corners (r, c) of the k×k windows with stride s that fit in ``shape`` (floor)."""
+    h, w = shape
+    return [(p * s, q * s) for p in range((h - k) // s + 1) for q in range((w - k) // s + 1)]
+
+
+# --- Exercise 7.1 -------------------------------------------------------------------------------
+
+
+def _avg2x2_reference(dout):
+    from bplib.layers import AvgPool2d
+
+    h, w = dout.shape
+    return _pool_backward(AvgPool2d(2), np.zeros((2 * h, 2 * w)), dout)
+
+
+def _avg2x2_no_quarter(dout):
+    return np.kron(dout, np.ones((2, 2)))
+
+
+def _avg2x2_one_element(dout):
+    da = np.zeros((2 * dout.shape[0], 2 * dout.shape[1]))
+    da[0::2, 0::2] = dout / 4
+    return da
+
+
+def _avg2x2_one_element_no_quarter(dout):
+    return 4 * _avg2x2_one_element(dout)
+
+
+def _avg2x2_half(dout):
+    return np.kron(dout, np.ones((2, 2))) / 2
+
+
+HINTS_71 = [
+    Hint(
+        _avg2x2_no_quarter,
+        "every entry is 4 times too large: when one input of a window moves by ε, the average "
+        "b of that window moves by less than ε — that ratio is the local gradient.",
+    ),
+    Hint(
+        _avg2x2_one_element,
+        "you gave the gradient to one input per window only: all four inputs of a window enter "
+        "its average in the same way, so all four receive the same share.",
+    ),
+    Hint(
+        _avg2x2_one_element_no_quarter,
+        "you gave the whole gradient to one input per window: all four inputs of a window enter "
+        "its average in the same way, and each of them moves the average by only part of its "
+        "own change.",
+    ),
+    Hint(
+        _avg2x2_half,
+        "every entry is twice too large: count the inputs of one 2×2 window again.",
+    ),
+]
+
+
+def _cases_71():
+    rng = np.random.default_rng(701)
+    cases = []
+    for _ in range(N_CASES):
+        h, w = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        cases.append({"dout": rng.standard_normal((h, w))})
+    return cases
+
+
+def avgpool2x2_backward(user_fn) -> None:
+    """Check ``user_fn(dout) -> da`` for seed 002's 2×2 average pooling (book: eq-avgpool-grad).
+
+    dout (h, w) is ∂E/∂b; the answer is ∂E/∂a of shape (2h, 2w).
+    """
+    check_function_cases(
+        EX71,
+        user_fn,
+        _cases_71(),
+        reference=_avg2x2_reference,
+        hints=HINTS_71,
+        generic_hint=(
+            "take a 2×2 dout, work out by hand which b_kl each a_ij enters and with which "
+            "coefficient, and compare with your output entry by entry."
+        ),
+    )
+
+
+# --- Exercise 7.2 -------------------------------------------------------------------------------
+
+
+def _maxpool_reference(x, dout, k):
+    from bplib.layers import MaxPool2d
+
+    return _pool_backward(MaxPool2d(k), x, dout)
+
+
+def _spread(x, dout, k, *, scale):
+    dx = np.zeros_like(x)
+    for n, (r, c) in enumerate(_windows(x.shape, k, k)):
+        p, q = divmod(n, dout.shape[1])
+        dx[r : r + k, c : c + k] += dout[p, q] * scale
+    return dx
+
+
+def _to_argfn(x, dout, k, *, argfn, weight=True):
+    dx = np.zeros_like(x)
+    for n, (r, c) in enumerate(_windows(x.shape, k, k)):
+        p, q = divmod(n, dout.shape[1])
+        i, j = np.unravel_index(argfn(x[r : r + k, c : c + k]), (k, k))
+        dx[r + i, c + j] += dout[p, q] if weight else 1.0
+    return dx
+
+
+HINTS_72 = [
+    Hint(
+        _safe(lambda x, dout, k: _spread(x, dout, k, scale=1.0 / (k * k))),
+        "you spread the gradient over the whole window, as average pooling does: the maximum "
+        "depends on one input only (the others can move a little without changing it).",
+    ),
+    Hint(
+        _safe(lambda x, dout, k: _spread(x, dout, k, scale=1.0)),
+        "you gave the gradient to every element of the window: the maximum depends on one input "
+        "only (the others can move a little without changing it).",
+    ),
+    Hint(
+        _safe(lambda x, dout, k: _to_argfn(x, dout, k, argfn=np.argmin)),
+        "you sent the gradient to the smallest element of each window: which input does the "
+        "output of max pooling copy?",
+    ),
+    Hint(
+        _safe(lambda x, dout, k: _to_argfn(x, dout, k, argfn=np.argmax, weight=False)),
+        "the right inputs receive something, but not the right amount: the local gradient of "
+        "the maximum is 1, and the downstream gradient is upstream × local.",
+    ),
+]
+
+
+def _cases_72():
+    rng = np.random.default_rng(702)
+    cases = []
+    for i in range(N_CASES):
+        k = int(rng.integers(2, 4))
+        oh, ow = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        # the last cases leave rows / columns that no window covers (floor, like PyTorch)
+        extra_h, extra_w = (int(rng.integers(0, k)), int(rng.integers(1, k))) if i >= 16 else (0, 0)
+        x = rng.standard_normal((oh * k + extra_h, ow * k + extra_w))
+        cases.append({"x": x, "dout": rng.standard_normal((oh, ow)), "k": k})
+    return cases
+
+
+def maxpool_backward(user_fn) -> None:
+    """Check ``user_fn(x, dout, k) -> dx``, k×k max pooling, stride k (book: eq-maxpool-grad).
+
+    x (H, W), dout (H // k, W // k), k an int; the answer has x's shape. Rows and columns that
+    no window covers (when k does not divide H or W) get a zero gradient.
+    """
+    check_function_cases(
+        EX72,
+        user_fn,
+        _cases_72(),
+        reference=_maxpool_reference,
+        hints=HINTS_72,
+        generic_hint=(
+            "for one window, nudge each input by a small ε and see which nudge changes the "
+            "output; compare with your dx on that window."
+        ),
+    )
+
+
+# --- Exercise 7.3 -------------------------------------------------------------------------------
+
+
+def _avgpool_reference(dout, x_shape, k, s):
+    from bplib.layers import AvgPool2d
+
+    return _pool_backward(AvgPool2d(k, stride=s), np.zeros(x_shape), dout)
+
+
+def _avg_general(dout, x_shape, k, s, *, scale, accumulate=True):
+    da = np.zeros(x_shape)
+    for n, (r, c) in enumerate(_windows(x_shape, k, s)):
+        p, q = divmod(n, dout.shape[1])
+        if accumulate:
+            da[r : r + k, c : c + k] += dout[p, q] * scale
+        else:
+            da[r : r + k, c : c + k] = dout[p, q] * scale
+    return da
+
+
+HINTS_73 = [
+    Hint(
+        _safe(lambda dout, x_shape, k, s: _avg_general(dout, x_shape, k, s, scale=1 / (k * k),
+                                                        accumulate=False)),
+        "where windows overlap (stride smaller than the kernel), an input belongs to several "
+        "windows and feeds several outputs: its gradient collects a contribution from each "
+        "(two paths add). Yours keeps only the last one.",
+    ),
+    Hint(
+        _safe(lambda dout, x_shape, k, s: _avg_general(dout, x_shape, k, s, scale=1 / k)),
+        "the share is off by a factor k: count the inputs of one k×k window.",
+    ),
+    Hint(
+        _safe(lambda dout, x_shape, k, s: _avg_general(dout, x_shape, k, s, scale=1.0)),
+        "you passed dout on without the local gradient: an input moves the average of its "
+        "window by only a fraction of its own change.",
+    ),
+]
+
+
+def _cases_73():
+    rng = np.random.default_rng(703)
+    cases = []
+    for i in range(N_CASES):
+        k = int(rng.integers(2, 4))
+        s = [1, k - 1, k, k + 1][i % 4] if k > 2 else [1, 1, 2, 3][i % 4]
+        h, w = int(rng.integers(k, k + 6)), int(rng.integers(k, k + 6))
+        oh, ow = (h - k) // s + 1, (w - k) // s + 1
+        cases.append({"dout": rng.standard_normal((oh, ow)), "x_shape": (h, w), "k": k, "s": s})
+    return cases
+
+
+def avgpool_backward(user_fn) -> None:
+    """Check ``user_fn(dout, x_shape, k, s) -> da`` for k×k average pooling with stride s
+    (book: eq-pool-output-size).
+
+    dout (OH, OW) with OH = ⌊(H − k)/s⌋ + 1; x_shape = (H, W); the answer has shape (H, W).
+    """
+    check_function_cases(
+        EX73,
+        user_fn,
+        _cases_73(),
+        reference=_avgpool_reference,
+        hints=HINTS_73,
+        generic_hint=(
+            "loop over the windows: for each output (p, q), find the inputs of its window and "
+            "add to each of them its share of dout[p, q]; check on a case with stride 1."
+        ),
+    )

@@ -1,0 +1,114 @@
+"""The checks of chapter 7's exercises: a right answer passes, the stub is "not written yet",
+each known mistake gets its own hint, and an unrelated mistake gets the generic hint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bplib.exercises import ExerciseFailed, ch07
+
+# --- right answers, written as a reader would (independently of bplib) ------------------------
+
+
+def avgpool2x2_backward(dout):
+    return np.kron(dout, np.ones((2, 2))) / 4
+
+
+def maxpool_backward(x, dout, k):
+    dx = np.zeros_like(x)
+    for p in range(dout.shape[0]):
+        for q in range(dout.shape[1]):
+            window = x[p * k : (p + 1) * k, q * k : (q + 1) * k]
+            i, j = np.unravel_index(np.argmax(window), window.shape)
+            dx[p * k + i, q * k + j] += dout[p, q]
+    return dx
+
+
+def avgpool_backward(dout, x_shape, k, s):
+    da = np.zeros(x_shape)
+    for p in range(dout.shape[0]):
+        for q in range(dout.shape[1]):
+            da[p * s : p * s + k, q * s : q * s + k] += dout[p, q] / k**2
+    return da
+
+
+CHECKS = {
+    "avgpool2x2_backward": (ch07.avgpool2x2_backward, avgpool2x2_backward, ch07.HINTS_71),
+    "maxpool_backward": (ch07.maxpool_backward, maxpool_backward, ch07.HINTS_72),
+    "avgpool_backward": (ch07.avgpool_backward, avgpool_backward, ch07.HINTS_73),
+}
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError("Exercise 7.x")
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_right_answer_passes(name, capsys):
+    check, right, _ = CHECKS[name]
+    check(right)
+    assert "✓ Exercise 7." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_stub_is_not_written_yet(name):
+    check, _, _ = CHECKS[name]
+    with pytest.raises(ExerciseFailed, match="not written yet"):
+        check(_stub)
+
+
+@pytest.mark.parametrize(
+    "name, index", [(name, i) for name, (_, _, hints) in CHECKS.items() for i in range(len(hints))]
+)
+def test_each_known_mistake_gets_its_hint(name, index):
+    check, _, hints = CHECKS[name]
+    with pytest.raises(ExerciseFailed) as info:
+        check(hints[index].wrong)
+    assert hints[index].message in str(info.value)
+
+
+def test_the_hints_of_chapter_7_as_a_reader_would_write_the_mistakes():
+    with pytest.raises(ExerciseFailed, match="4 times too large"):
+        ch07.avgpool2x2_backward(lambda dout: np.repeat(np.repeat(dout, 2, 0), 2, 1))
+    with pytest.raises(ExerciseFailed, match="smallest element"):
+        ch07.maxpool_backward(lambda x, dout, k: maxpool_backward(-x, dout, k))
+    with pytest.raises(ExerciseFailed, match="as average pooling does"):
+        ch07.maxpool_backward(
+            lambda x, dout, k: avgpool_backward(dout, x.shape, k, k)
+        )
+
+    def overwrite(dout, x_shape, k, s):
+        da = np.zeros(x_shape)
+        for p in range(dout.shape[0]):
+            for q in range(dout.shape[1]):
+                da[p * s : p * s + k, q * s : q * s + k] = dout[p, q] / k**2
+        return da
+
+    with pytest.raises(ExerciseFailed, match="two paths add"):
+        ch07.avgpool_backward(overwrite)
+
+
+@pytest.mark.parametrize(
+    "name, wrong",
+    [
+        ("avgpool2x2_backward", lambda dout: avgpool2x2_backward(dout) + 0.1),
+        ("maxpool_backward", lambda x, dout, k: 0.5 * maxpool_backward(x, dout, k)),
+        ("avgpool_backward", lambda dout, x_shape, k, s: -avgpool_backward(dout, x_shape, k, s)),
+    ],
+)
+def test_an_unrelated_mistake_gets_the_generic_hint(name, wrong):
+    check, _, hints = CHECKS[name]
+    with pytest.raises(ExerciseFailed) as info:
+        check(wrong)
+    text = str(info.value)
+    assert "hint:" in text
+    assert not any(h.message in text for h in hints)
+
+
+def test_the_cases_cover_leftovers_and_overlaps():
+    """Exercise 7.2 has windows that do not tile the input; 7.3 has overlapping windows."""
+    assert any(c["x"].shape[0] % c["k"] or c["x"].shape[1] % c["k"] for c in ch07._cases_72())
+    assert any(c["s"] < c["k"] for c in ch07._cases_73())
+    assert any(c["s"] > c["k"] for c in ch07._cases_73())
+    assert all(len(cases) >= 20 for cases in (ch07._cases_71(), ch07._cases_72(), ch07._cases_73()))
