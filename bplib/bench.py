@@ -1,0 +1,424 @@
+"""Benchmark: bplib's vectorised convolution and pooling against its naive loops and PyTorch.
+
+    python -m bplib.bench [--out book/data/bench.json] [--quick] [--threads T] [--no-torch]
+
+In one run it times, in float64 (book: chapter 8):
+
+- ``Conv2d`` forward + backward (dx, dW, db) on three LeNet-like sizes;
+- ``MaxPool2d(2)`` and ``AvgPool2d(2)`` forward + backward;
+- one training epoch of a small LeNet-style CNN on scikit-learn's 8×8 digits (N, 1, 8, 8),
+  mini-batches of 32, cross-entropy and SGD;
+
+each for bplib's vectorised layers, bplib's naive loop references (one run: they are slow) and
+PyTorch on the CPU with the same number of threads (skipped if torch is not installed), and
+prints a table of median times and ratios. ``--out`` writes every number, with the machine,
+the versions and the thread count, to a JSON file that chapter 8 shows.
+
+The timings are medians over several repeats, taken in alternating blocks (bplib, then
+PyTorch, then bplib, …) with a short pause between blocks: the numbers are meant for ratios
+measured under the same conditions, not as absolute speeds of the machine. They are never
+asserted by the tests (``tests/test_bench.py`` only runs ``--quick`` and checks the JSON).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def _requested_threads(argv) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+# numpy's BLAS reads its thread count once, when numpy is first imported: set it before.
+if __name__ == "__main__" and "numpy" not in sys.modules:
+    _t = _requested_threads(sys.argv[1:])
+    if _t is not None:
+        for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[_var] = _t
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import bplib  # noqa: E402
+from bplib.layers.conv import Conv2d, conv2d_backward_naive, conv2d_forward_naive  # noqa: E402
+from bplib.layers.pooling import (  # noqa: E402
+    AvgPool2d,
+    MaxPool2d,
+    avgpool2d_backward_naive,
+    avgpool2d_forward_naive,
+    maxpool2d_backward_naive,
+    maxpool2d_forward_naive,
+)
+
+SCHEMA = 1
+
+# (name, x shape, W shape, padding)
+CONV_CASES = [
+    ("conv 28x28, 1->6, 5x5", (64, 1, 28, 28), (6, 1, 5, 5), 0),
+    ("conv 32x32, 3->16, 3x3 pad 1", (50, 3, 32, 32), (16, 3, 3, 3), 1),
+    ("conv 12x12, 6->16, 5x5", (64, 6, 12, 12), (16, 6, 5, 5), 0),
+]
+CONV_CASES_QUICK = [
+    ("conv 10x10, 1->2, 5x5", (4, 1, 10, 10), (2, 1, 5, 5), 0),
+    ("conv 8x8, 3->4, 3x3 pad 1", (3, 3, 8, 8), (4, 3, 3, 3), 1),
+]
+# (name, layer class, x shape)
+POOL_CASES = [
+    ("maxpool 2x2 on (64,6,24,24)", "MaxPool2d", (64, 6, 24, 24)),
+    ("avgpool 2x2 on (64,6,24,24)", "AvgPool2d", (64, 6, 24, 24)),
+    ("maxpool 2x2 on (64,16,8,8)", "MaxPool2d", (64, 16, 8, 8)),
+    ("avgpool 2x2 on (64,16,8,8)", "AvgPool2d", (64, 16, 8, 8)),
+]
+POOL_CASES_QUICK = [
+    ("maxpool 2x2 on (4,2,8,8)", "MaxPool2d", (4, 2, 8, 8)),
+    ("avgpool 2x2 on (4,2,8,8)", "AvgPool2d", (4, 2, 8, 8)),
+]
+TARGETS = {"conv": 1.5, "pool": 2.0, "epoch": 2.0}  # max bplib/torch time ratio
+NAIVE_TARGET = 100.0  # min naive/bplib time ratio
+
+
+# --- timing -----------------------------------------------------------------------------------
+
+
+def _measure(contestants: dict, *, repeats: int, rounds: int, pause: float) -> tuple[dict, dict]:
+    """Median and minimum seconds of each callable, timed in alternating blocks.
+
+    Each contestant runs once untimed (warm-up), then ``rounds`` times a block of
+    ``repeats // rounds`` timed calls; a pause between blocks lets the worker threads of one
+    library (OpenBLAS, OpenMP) go idle before the other library runs.
+    """
+    per_block = max(1, repeats // rounds)
+    samples = {name: [] for name in contestants}
+    for fn in contestants.values():
+        fn()
+    for _ in range(rounds):
+        for name, fn in contestants.items():
+            time.sleep(pause)
+            for _ in range(per_block):
+                t0 = time.perf_counter()
+                fn()
+                samples[name].append(time.perf_counter() - t0)
+    medians = {name: float(np.median(s)) for name, s in samples.items()}
+    minima = {name: float(np.min(s)) for name, s in samples.items()}
+    return medians, minima
+
+
+def _once(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _row(name, kind, config, timed, target, *, judge, naive=None, extra=None):
+    """One case of the report: median times, their ratios, the targets and whether they hold
+    (``judge`` False, for --quick's tiny sizes, leaves ``met`` as None)."""
+    times, minima = timed
+    bp, tor = times.get("bplib"), times.get("torch")
+    ratios = {
+        "naive_over_bplib": naive / bp if naive is not None else None,
+        "bplib_over_torch": bp / tor if tor is not None else None,
+    }
+    met = {
+        "naive_over_bplib": None if naive is None or not judge
+        else ratios["naive_over_bplib"] >= NAIVE_TARGET,
+        "bplib_over_torch": None if tor is None or not judge
+        else ratios["bplib_over_torch"] <= target,
+    }
+    row = {
+        "name": name,
+        "kind": kind,
+        "config": config,
+        "times_s": {"bplib": bp, "naive": naive, "torch": tor},
+        "min_times_s": {"bplib": minima.get("bplib"), "torch": minima.get("torch")},
+        "ratios": ratios,
+        "targets": {"naive_over_bplib_min": NAIVE_TARGET if naive is not None else None,
+                    "bplib_over_torch_max": target},
+        "met": met,
+    }
+    row.update(extra or {})
+    return row
+
+
+# --- the cases -----------------------------------------------------------------------------------
+
+
+def bench_conv(name, x_shape, w_shape, padding, *, torch, opts, judge=True):
+    rng = np.random.default_rng(0)
+    f, c, kh, kw = w_shape
+    layer = Conv2d(c, f, (kh, kw), padding=padding, rng=rng)
+    x = rng.standard_normal(x_shape)
+    dout = rng.standard_normal(layer.forward(x).shape)
+    W, b = layer.params["W"], layer.params["b"]
+
+    def run_bplib():
+        layer.forward(x)
+        return layer.backward(dout)
+
+    contestants = {"bplib": run_bplib}
+    extra = {}
+    if torch is not None:
+        tx, tW, tb = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
+        tdout = torch.tensor(dout)
+
+        def run_torch():
+            out = torch.nn.functional.conv2d(tx, tW, tb, padding=padding)
+            return torch.autograd.grad(out, (tx, tW, tb), tdout)
+
+        t_dx, t_dW, t_db = (g.numpy() for g in run_torch())
+        dx = run_bplib()
+        extra["max_abs_diff_vs_torch"] = float(max(
+            np.abs(dx - t_dx).max(), np.abs(layer.grads["W"] - t_dW).max(),
+            np.abs(layer.grads["b"] - t_db).max()))
+        contestants["torch"] = run_torch
+    timed = _measure(contestants, **opts)
+    naive = _once(lambda: (conv2d_forward_naive(x, W, b, 1, padding),
+                           conv2d_backward_naive(dout, x, W, 1, padding)))
+    config = {"x": list(x_shape), "W": list(w_shape), "stride": 1, "padding": padding}
+    return _row(name, "conv", config, timed, TARGETS["conv"], judge=judge, naive=naive,
+                extra=extra)
+
+
+def bench_pool(name, cls_name, x_shape, *, torch, opts, judge=True):
+    rng = np.random.default_rng(0)
+    layer = {"MaxPool2d": MaxPool2d, "AvgPool2d": AvgPool2d}[cls_name](2)
+    # distinct values: no ties, so every library picks the same maximum
+    x = rng.permutation(int(np.prod(x_shape))).reshape(x_shape) / 7.0
+    dout = rng.standard_normal(layer.forward(x).shape)
+
+    def run_bplib():
+        layer.forward(x)
+        return layer.backward(dout)
+
+    contestants = {"bplib": run_bplib}
+    extra = {}
+    if torch is not None:
+        fn = {"MaxPool2d": torch.nn.functional.max_pool2d,
+              "AvgPool2d": torch.nn.functional.avg_pool2d}[cls_name]
+        tx, tdout = torch.tensor(x, requires_grad=True), torch.tensor(dout)
+
+        def run_torch():
+            return torch.autograd.grad(fn(tx, 2), tx, tdout)[0]
+
+        extra["max_abs_diff_vs_torch"] = float(np.abs(run_bplib() - run_torch().numpy()).max())
+        contestants["torch"] = run_torch
+    timed = _measure(contestants, **opts)
+    if cls_name == "MaxPool2d":
+        naive = _once(lambda: (maxpool2d_forward_naive(x, 2),
+                               maxpool2d_backward_naive(dout, x, 2)))
+    else:
+        naive = _once(lambda: (avgpool2d_forward_naive(x, 2),
+                               avgpool2d_backward_naive(dout, x.shape, 2)))
+    config = {"x": list(x_shape), "kernel_size": 2, "stride": 2}
+    return _row(name, "pool", config, timed, TARGETS["pool"], judge=judge, naive=naive,
+                extra=extra)
+
+
+def _lenet_bplib(rng):
+    from bplib.layers import Flatten, Linear, ReLU
+    from bplib.network import Sequential
+
+    return Sequential(
+        Conv2d(1, 8, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),    # (N, 8, 4, 4)
+        Conv2d(8, 16, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),   # (N, 16, 2, 2)
+        Flatten(), Linear(64, 64, rng=rng), ReLU(), Linear(64, 10, rng=rng),
+    )
+
+
+def _lenet_torch(torch, model):
+    nn = torch.nn
+    t_model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10),
+    ).double()
+    ours = [layer for layer in model.layers if layer.params]
+    theirs = [m for m in t_model if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        for a, m in zip(ours, theirs, strict=True):
+            m.weight.copy_(torch.from_numpy(a.params["W"]))
+            m.bias.copy_(torch.from_numpy(a.params["b"]))
+    return t_model
+
+
+def bench_lenet_epoch(*, torch, opts, quick, lr=0.1, batch_size=32):
+    from bplib.data import load_digits
+    from bplib.losses import CrossEntropyLoss
+    from bplib.optim import SGD
+
+    X, y, _, _ = load_digits(as_images=True)
+    if quick:
+        X, y = X[:96], y[:96]
+    order = np.random.default_rng(0).permutation(len(X))
+    batches = [(X[order[i:i + batch_size]], y[order[i:i + batch_size]])
+               for i in range(0, len(X), batch_size)]
+    model = _lenet_bplib(np.random.default_rng(0))
+    loss_fn = CrossEntropyLoss()
+    opt = SGD(model, lr=lr)
+
+    def run_bplib():
+        total = 0.0
+        for xb, yb in batches:
+            total += loss_fn.forward(model.forward(xb), yb) * len(yb)
+            model.backward(loss_fn.backward())
+            opt.step()
+        return total / len(X)
+
+    contestants = {"bplib": run_bplib}
+    extra = {}
+    if torch is not None:
+        t_model = _lenet_torch(torch, model)  # the same initial weights
+        t_loss = torch.nn.CrossEntropyLoss()
+        t_opt = torch.optim.SGD(t_model.parameters(), lr=lr)
+        t_batches = [(torch.from_numpy(xb), torch.from_numpy(yb)) for xb, yb in batches]
+
+        def run_torch():
+            total = 0.0
+            for xb, yb in t_batches:
+                t_opt.zero_grad()
+                loss = t_loss(t_model(xb), yb)
+                loss.backward()
+                t_opt.step()
+                total += loss.item() * len(yb)
+            return total / len(X)
+
+        # first epoch from the same weights on the same batches: the same training
+        ours, theirs = run_bplib(), run_torch()
+        extra["first_epoch_mean_loss"] = {"bplib": ours, "torch": theirs}
+        extra["first_epoch_loss_abs_diff"] = abs(ours - theirs)
+        contestants["torch"] = run_torch
+    epoch_opts = dict(opts, repeats=max(opts["rounds"], opts["repeats"] // 4))
+    timed = _measure(contestants, **epoch_opts)
+    config = {"model": "Conv2d(1,8,3,p=1)-ReLU-MaxPool2d(2)-Conv2d(8,16,3,p=1)-ReLU-"
+                       "MaxPool2d(2)-Flatten-Linear(64,64)-ReLU-Linear(64,10)",
+              "data": f"scikit-learn digits as (N, 1, 8, 8), N = {len(X)}",
+              "batch_size": batch_size, "optimizer": f"SGD(lr={lr})",
+              "loss": "CrossEntropyLoss", "batches": len(batches)}
+    return _row("LeNet epoch on digits", "epoch", config, timed, TARGETS["epoch"],
+                judge=not quick, extra=extra)
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+
+def _machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cpu_count": os.cpu_count(), "system": platform.system(),
+            "machine": platform.machine(), "python": platform.python_version()}
+
+
+def _fmt_ms(t):
+    return "-" if t is None else f"{t * 1e3:.2f}"
+
+
+def _fmt_ratio(r):
+    return "-" if r is None else f"{r:.2f}" if r < 100 else f"{r:.0f}"
+
+
+def format_table(report: dict) -> str:
+    head = (f"{'case':<32} {'bplib ms':>9} {'naive ms':>10} {'torch ms':>9} "
+            f"{'naive/bplib':>11} {'bplib/torch':>11}  target")
+    lines = [head, "-" * len(head)]
+    for row in report["cases"]:
+        t, r = row["times_s"], row["ratios"]
+        target = f"<= {row['targets']['bplib_over_torch_max']}x torch"
+        if row["targets"]["naive_over_bplib_min"] is not None:
+            target = f">= {NAIVE_TARGET:.0f}x naive, " + target
+        flags = [v for v in row["met"].values() if v is not None]
+        mark = "" if not flags else ("  ok" if all(flags) else "  MISSED")
+        lines.append(
+            f"{row['name']:<32} {_fmt_ms(t['bplib']):>9} {_fmt_ms(t['naive']):>10} "
+            f"{_fmt_ms(t['torch']):>9} {_fmt_ratio(r['naive_over_bplib']):>11} "
+            f"{_fmt_ratio(r['bplib_over_torch']):>11}  {target}{mark}"
+        )
+    return "\n".join(lines)
+
+
+def run(*, quick: bool = False, threads: int | None = None, use_torch: bool = True,
+        repeats: int | None = None, log=print) -> dict:
+    """Run every case and return the report (the dict written as JSON)."""
+    threads = threads or os.cpu_count() or 1
+    torch = None
+    if use_torch:
+        try:
+            import torch
+        except ImportError:
+            torch = None
+    if torch is None:
+        log("PyTorch is not installed (or --no-torch): the PyTorch column is skipped.")
+    else:
+        torch.set_num_threads(threads)
+    opts = {"repeats": repeats or (3 if quick else 20), "rounds": 1 if quick else 4,
+            "pause": 0.0 if quick else 0.2}
+    cases = []
+    for name, xs, ws, pad in CONV_CASES_QUICK if quick else CONV_CASES:
+        log(f"  {name} ...")
+        cases.append(bench_conv(name, xs, ws, pad, torch=torch, opts=opts, judge=not quick))
+    for name, cls_name, xs in POOL_CASES_QUICK if quick else POOL_CASES:
+        log(f"  {name} ...")
+        cases.append(bench_pool(name, cls_name, xs, torch=torch, opts=opts, judge=not quick))
+    log("  LeNet epoch on digits ...")
+    cases.append(bench_lenet_epoch(torch=torch, opts=opts, quick=quick))
+    return {
+        "schema": SCHEMA,
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "quick": quick,
+        "dtype": "float64",
+        "machine": _machine(),
+        "versions": {"bplib": bplib.__version__, "numpy": np.__version__,
+                     "torch": None if torch is None else torch.__version__},
+        "threads": {"requested": threads,
+                    "torch": None if torch is None else torch.get_num_threads(),
+                    "numpy_blas_env": os.environ.get("OPENBLAS_NUM_THREADS")},
+        "timing": dict(opts, statistic="median", naive="one run"),
+        "torch_skipped": torch is None,
+        "cases": cases,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bplib.bench",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, help="write the results as JSON to this file")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for PyTorch and numpy's BLAS (default: every core)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls per contestant")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
+    args = parser.parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be >= 1")
+    print(f"bplib {bplib.__version__} benchmark, float64{' (quick)' if args.quick else ''}")
+    report = run(quick=args.quick, threads=args.threads, use_torch=not args.no_torch,
+                 repeats=args.repeats)
+    print(f"threads: {report['threads']['requested']}, numpy {report['versions']['numpy']}, "
+          f"torch {report['versions']['torch'] or 'not used'}")
+    print(format_table(report))
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
