@@ -15,6 +15,7 @@ import importlib
 
 _HOME = {
     "Layer": "base",
+    "Parameter": "base",
     "Linear": "linear",
     "ReLU": "activations",
     "Sigmoid": "activations",
