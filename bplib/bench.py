@@ -312,6 +312,14 @@ def bench_lenet_epoch(*, torch, opts, quick, lr=0.1, batch_size=32):
 # --- report ---------------------------------------------------------------------------------------
 
 
+def _loadavg() -> float | None:
+    """The 1-minute load average (other processes compete for the cores), if known."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def _machine() -> dict:
     cpu = platform.processor() or platform.machine()
     try:
@@ -369,6 +377,7 @@ def run(*, quick: bool = False, threads: int | None = None, use_torch: bool = Tr
         torch.set_num_threads(threads)
     opts = {"repeats": repeats or (3 if quick else 20), "rounds": 1 if quick else 4,
             "pause": 0.0 if quick else 0.2}
+    load_before = _loadavg()
     cases = []
     for name, xs, ws, pad in CONV_CASES_QUICK if quick else CONV_CASES:
         log(f"  {name} ...")
@@ -383,7 +392,8 @@ def run(*, quick: bool = False, threads: int | None = None, use_torch: bool = Tr
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "quick": quick,
         "dtype": "float64",
-        "machine": _machine(),
+        "machine": dict(_machine(), loadavg_1min_before=load_before,
+                        loadavg_1min_after=_loadavg()),
         "versions": {"bplib": bplib.__version__, "numpy": np.__version__,
                      "torch": None if torch is None else torch.__version__},
         "threads": {"requested": threads,

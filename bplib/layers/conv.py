@@ -1,11 +1,11 @@
 """2-d convolution (cross-correlation, like PyTorch), NCHW (book: chapter 8, seeds 002, 000).
 
 A convolutional layer with F kernels of shape (C, KH, KW), one shared bias per kernel, stride
-S and zero padding P maps x (N, C, H, W) to out (N, F, OH, OW):
+S and zero padding P maps x (N, C, H, W) to out (N, F, OH, OW)::
 
     out[n, f, p, q] = b[f] + Σ_{c, i, j} W[f, c, i, j] · xp[n, c, p·S + i, q·S + j]
 
-where xp is x padded with P zeros on each side (book: eq-conv-forward), and
+where xp is x padded with P zeros on each side (book: eq-conv-forward), and::
 
     OH = ⌊(H + 2P − KH) / S⌋ + 1,   OW = ⌊(W + 2P − KW) / S⌋ + 1    (book: eq-conv-output-size).
 
@@ -19,9 +19,10 @@ The module holds three implementations that the tests prove equal:
 
 - :func:`conv2d_forward_naive` / :func:`conv2d_backward_naive`: explicit loops over the
   examples, kernels and output positions, one window at a time: the reference to read.
-- :func:`conv2d_forward` / :func:`conv2d_backward`: the vectorised version :class:`Conv2d`
-  uses. :func:`im2col` copies every window into one column of a matrix, so that the whole
-  convolution is one matrix product; :func:`col2im` sends column gradients back.
+- :func:`conv2d_forward` / :func:`conv2d_backward`: the vectorised version that
+  :class:`~bplib.layers.Conv2d` uses. :func:`im2col` copies every window into one column
+  of a matrix, so that the whole convolution is one matrix product; :func:`col2im` sends
+  column gradients back.
 - :func:`conv2d_input_grad_full`: the input gradient written as a *full* convolution of the
   (dilated) upstream gradient with the 180°-rotated kernel (book: eq-conv-grad-x-full).
 """
@@ -101,13 +102,13 @@ def conv2d_backward_naive(dout, x, W, stride=1, padding=0):
 
     Output ``out[n, f, p, q]`` was made from the bias b[f], the kernel W[f] and the window of
     xp at (p·S, q·S). Walking over the outputs, each one sends its upstream gradient
-    ``g = dout[n, f, p, q]`` back to the three (upstream × local, book: eq-upstream-local):
+    ``g = dout[n, f, p, q]`` back to the three (upstream × local, book: eq-upstream-local)::
 
         db[f]                  += g                          (local gradient 1)
         dW[f]                  += g · window                 (local gradient: the window)
         dxp[n, :, window rows, window cols] += g · W[f]      (local gradient: the kernel)
 
-    Summed over all outputs this is
+    Summed over all outputs this is::
 
         db[f]           = Σ_{n,p,q} dout[n, f, p, q]                           (eq-conv-grad-b)
         dW[f, c, i, j]  = Σ_{n,p,q} dout[n, f, p, q] · xp[n, c, p·S + i, q·S + j]
@@ -248,7 +249,7 @@ def conv2d_backward(dout, cache):
     eq-conv-grad-k, eq-conv-grad-x).
 
     With ``D = dout`` as an (F, N·OH·OW) matrix and ``X = im2col(x)``, the forward was
-    ``out = W X + b``, an affine map like ``Linear``'s, so (book: eq-grad-W, eq-grad-h):
+    ``out = W X + b``, an affine map like ``Linear``'s, so (book: eq-grad-W, eq-grad-h)::
 
         db   = D summed over its columns                            (eq-conv-grad-b)
         dW   = D Xᵀ                 (F, C·KH·KW)                      (eq-conv-grad-k)
@@ -283,13 +284,13 @@ def conv2d_input_grad_full(dout, W, x_shape, stride=1, padding=0):
 
     Reading eq-conv-grad-x the other way round: pixel (h, w) of the padded input receives
     ``dout[p, q] · W[i, j]`` from every output (p, q) whose window put it at offset
-    (i, j) = (h − p·S, w − q·S). So
+    (i, j) = (h − p·S, w − q·S). So::
 
         dxp[n, c, h, w] = Σ_{f, i, j} dil[n, f, h − i, w − j] · W[f, c, i, j]
 
     where ``dil`` is dout *dilated* by the stride (S − 1 zeros between neighbours, so that
     dil[p·S, q·S] = dout[p, q]) and is 0 outside its range. Renaming i → KH − 1 − i turns
-    this into a cross-correlation, i.e. a forward convolution:
+    this into a cross-correlation, i.e. a forward convolution::
 
         dxp = conv2d_forward(dil padded by (KH − 1, KW − 1),
                              W rotated by 180° with its axes F and C swapped, stride 1)
@@ -343,7 +344,8 @@ class Conv2d(Layer):
         rng: a ``numpy.random.Generator`` for the initial weights; None makes a fresh,
             unseeded one (the book always passes a seeded one).
 
-    Parameters (``self.params``):
+    Parameters (``self.params``)::
+
         W: (F, C, KH, KW) kernels (PyTorch's ``weight``).
         b: (F,) biases, ONE per output channel, shared by all positions (PyTorch's ``bias``;
             seed 002's b_ij is one bias per position instead).
@@ -351,7 +353,8 @@ class Conv2d(Layer):
     Both are drawn from U(−1/√(C·KH·KW), 1/√(C·KH·KW)), PyTorch's default: C·KH·KW is the
     number of inputs of each output (its fan-in).
 
-    Shapes:
+    Shapes::
+
         forward:  x (N, C, H, W) -> out (N, F, OH, OW), OH = ⌊(H + 2P − KH)/S⌋ + 1,
                   OW = ⌊(W + 2P − KW)/S⌋ + 1 (book: eq-conv-output-size). When S does not
                   tile the padded input, its last rows/columns are ignored (PyTorch's floor)

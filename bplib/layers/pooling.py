@@ -16,7 +16,7 @@ Each operation comes twice:
   window at a time; the reference the book reads (chapter 7) and the tests trust.
 - the vectorised version the layers use, tested equal to the naive one: it loops over the
   KH·KW offsets (i, j) *inside* the window instead, and handles every window at once with one
-  strided view ``x[..., i::S, j::S]`` (see :func:`bplib.layers._windows.offsets`).
+  strided view ``x[..., i::S, j::S]``.
 """
 
 from __future__ import annotations
@@ -327,7 +327,8 @@ class AvgPool2d(_Pool2d):
         stride: S or (SH, SW), positive ints; None (default) means the kernel size, i.e.
             non-overlapping windows, seed 002's 2×2 case for ``AvgPool2d(2)``.
 
-    Shapes:
+    Shapes::
+
         forward:  x (N, C, H, W) -> out (N, C, OH, OW), OH = ⌊(H − KH)/SH⌋ + 1,
                   OW = ⌊(W − KW)/SW⌋ + 1 (book: eq-pool-output-size). When S does not tile
                   the input, the leftover rows/columns are ignored (PyTorch's floor).
@@ -362,7 +363,8 @@ class MaxPool2d(_Pool2d):
         kernel_size: K or (KH, KW), positive ints.
         stride: S or (SH, SW), positive ints; None (default) means the kernel size.
 
-    Shapes:
+    Shapes::
+
         forward:  x (N, C, H, W) -> out (N, C, OH, OW), OH = ⌊(H − KH)/SH⌋ + 1,
                   OW = ⌊(W − KW)/SW⌋ + 1 (book: eq-pool-output-size). When S does not tile
                   the input, the leftover rows/columns are ignored (PyTorch's floor).
