@@ -170,7 +170,9 @@ def im2col(x, kernel_size, stride=1, padding=0):
 
     Args:
         x: (N, C, H, W) input.
-        kernel_size: K or (KH, KW); stride: S or (SH, SW); padding: P or (PH, PW).
+        kernel_size: K or (KH, KW).
+        stride: S or (SH, SW).
+        padding: P or (PH, PW).
 
     Returns:
         cols: (C·KH·KW, N·OH·OW), row ``(c·KH + i)·KW + j``, column ``(n·OH + p)·OW + q``.
@@ -224,7 +226,10 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
     One matrix product: ``out = W.reshape(F, C·KH·KW) @ im2col(x) + b``.
 
     Args:
-        x: (N, C, H, W); W: (F, C, KH, KW); b: (F,); stride: S or (SH, SW);
+        x: (N, C, H, W) input.
+        W: (F, C, KH, KW) kernels.
+        b: (F,) biases.
+        stride: S or (SH, SW).
         padding: P or (PH, PW).
 
     Returns:

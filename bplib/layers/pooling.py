@@ -189,7 +189,8 @@ def avgpool2d_forward(x, kernel_size, stride=None):
 
     Args:
         x: (N, C, H, W).
-        kernel_size, stride: K or (KH, KW); S or (SH, SW), None meaning the kernel size.
+        kernel_size: K or (KH, KW).
+        stride: S or (SH, SW); None means the kernel size.
 
     Returns:
         out: (N, C, OH, OW).
@@ -212,7 +213,9 @@ def avgpool2d_backward(dout, x_shape, kernel_size, stride=None):
     shares add; uncovered rows/columns stay 0.
 
     Args:
-        dout: (N, C, OH, OW); x_shape: (N, C, H, W); kernel_size, stride as in the forward.
+        dout: (N, C, OH, OW) upstream gradient.
+        x_shape: (N, C, H, W), the input's shape.
+        kernel_size, stride: as in the forward.
 
     Returns:
         dx: (N, C, H, W).
@@ -246,7 +249,8 @@ def maxpool2d_forward(x, kernel_size, stride=None):
 
     Args:
         x: (N, C, H, W).
-        kernel_size, stride: K or (KH, KW); S or (SH, SW), None meaning the kernel size.
+        kernel_size: K or (KH, KW).
+        stride: S or (SH, SW); None means the kernel size.
 
     Returns:
         ``(out, first)``: out (N, C, OH, OW) in x's dtype; first (N, C, OH, OW) small ints.
@@ -274,8 +278,10 @@ def maxpool2d_backward(dout, first, x_shape, kernel_size, stride=None):
     Overlapping windows add; uncovered rows/columns stay 0.
 
     Args:
-        dout: (N, C, OH, OW); first: (N, C, OH, OW) from :func:`maxpool2d_forward`;
-        x_shape: (N, C, H, W); kernel_size, stride as in the forward.
+        dout: (N, C, OH, OW) upstream gradient.
+        first: (N, C, OH, OW), returned by :func:`maxpool2d_forward`.
+        x_shape: (N, C, H, W), the input's shape.
+        kernel_size, stride: as in the forward.
 
     Returns:
         dx: (N, C, H, W).
