@@ -190,8 +190,8 @@ class Value:
 
         Seeds ∂self/∂self = 1, then visits the nodes from this output back to the inputs, in
         an order where a node comes only after every node that uses it (so its gradient is
-        complete before it is passed on), and applies at every node, for each parent
-        (book: eq-upstream-local):
+        complete before it is passed on), and applies the chain rule (book: eq-chain-single)
+        at every node, for each parent, in the form (book: eq-upstream-local):
 
             parent.grad += node.grad × ∂node/∂parent     (downstream += upstream × local)
 
