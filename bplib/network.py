@@ -50,7 +50,7 @@ class Sequential:
 
     Args:
         *layers: layer objects (instances, not classes), each with ``forward``, ``backward``
-            and the ``params``/``grads`` dicts of the layer contract (:mod:`bplib.layers.base`).
+            and the ``params``/``grads`` dicts of the layer contract (``bplib.layers.base``).
 
     Attributes:
         layers: the list of layers, in order.
@@ -130,7 +130,7 @@ class Sequential:
 
     # --- parameters -----------------------------------------------------------------------
     def parameters(self) -> Iterator[Parameter]:
-        """Yield one :class:`~bplib.layers.base.Parameter` per trainable array, in layer order.
+        """Yield one :class:`~bplib.layers.Parameter` per trainable array, in layer order.
 
         A ``Parameter`` is a ``(layer, key)`` pair with ``.value`` (``layer.params[key]``, the
         array to update in place) and ``.grad`` (``layer.grads[key]``). Both are looked up

@@ -7,12 +7,12 @@ In a chapter notebook an exercise is three cells:
    whose body sits between ``# BEGIN SOLUTION`` and ``# END SOLUTION``;
 3. a check cell, e.g. ``check.softmax_backward(softmax_backward)``.
 
-A check (see :mod:`bplib.exercises._harness`) runs the reader's function on many random cases
+A check (see ``bplib.exercises._harness``) runs the reader's function on many random cases
 against a reference and, on failure, names the case, what was expected, what came, and a hint
 aimed at the typical mistake, never the answer. ``python -m bplib.exercises student book/ -o
 exercises/`` writes the student notebooks (:mod:`bplib.exercises.student`).
 
-The checks of chapter NN live in ``bplib/exercises/chNN.py``; :mod:`bplib.exercises.check`
+The checks of chapter NN live in ``bplib/exercises/chNN.py``; ``bplib.exercises.check``
 gathers them all, so notebooks only ``from bplib.exercises import check``.
 """
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sphinx.util import logging
+
 from bplib.exercises.student import write_student_notebooks
+
+logger = logging.getLogger(__name__)
 
 
 def _write_student_notebooks(app, exception) -> None:
@@ -20,7 +24,7 @@ def _write_student_notebooks(app, exception) -> None:
     if book.is_dir():
         converted = write_student_notebooks([book], Path(app.outdir) / "student")
         count = sum(len(c.exercises) for c in converted)
-        app.builder.info(f"bplib: wrote {len(converted)} student notebooks ({count} exercises)")
+        logger.info(f"bplib: wrote {len(converted)} student notebooks ({count} exercises)")
 
 
 def setup(app):

@@ -75,7 +75,7 @@ class Linear(Layer):
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Gradients of the affine map (book: eq-grad-W, eq-grad-b, eq-grad-h).
 
-        With ``δ = dout`` (N, M), one row per example (book: eq-delta):
+        With ``δ = dout`` (N, M), one row per example (book: eq-delta)::
 
             dW = δᵀ x        (M, N) @ (N, D) -> (M, D): the per-example outer products δ_n x_nᵀ,
                              summed over the batch
