@@ -103,7 +103,7 @@ class Layer:
             self.grads[key] = np.zeros_like(value)
 
     def parameters(self):
-        """Yield a :class:`~bplib.layers.Parameter` (a ``(layer, key)`` pair) for each entry of ``params``.
+        """Yield a :class:`~bplib.layers.Parameter` (a ``(layer, key)`` pair) per ``params`` entry.
 
         See :meth:`bplib.network.Sequential.parameters`.
         """
