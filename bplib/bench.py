@@ -375,8 +375,8 @@ def run(*, quick: bool = False, threads: int | None = None, use_torch: bool = Tr
         log("PyTorch is not installed (or --no-torch): the PyTorch column is skipped.")
     else:
         torch.set_num_threads(threads)
-    opts = {"repeats": repeats or (3 if quick else 20), "rounds": 1 if quick else 4,
-            "pause": 0.0 if quick else 0.2}
+    opts = {"repeats": repeats or (3 if quick else 30), "rounds": 1 if quick else 6,
+            "pause": 0.0 if quick else 0.1}
     load_before = _loadavg()
     cases = []
     for name, xs, ws, pad in CONV_CASES_QUICK if quick else CONV_CASES:
@@ -423,6 +423,10 @@ def main(argv=None) -> int:
     print(f"threads: {report['threads']['requested']}, numpy {report['versions']['numpy']}, "
           f"torch {report['versions']['torch'] or 'not used'}")
     print(format_table(report))
+    load, cores = report["machine"]["loadavg_1min_before"], report["machine"]["cpu_count"]
+    if load is not None and cores and load > 0.5 * cores:
+        print(f"warning: the load average was {load} on {cores} cores: other processes "
+              f"competed for the CPU, so the times (and less so the ratios) are noisy.")
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
