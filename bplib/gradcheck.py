@@ -34,17 +34,17 @@ def numerical_gradient(
             "numerical_gradient: x must be a float64 numpy array (finite differences in float32 "
             f"are too coarse to check anything), got {getattr(x, 'dtype', type(x).__name__)}."
         )
-    grad = np.zeros_like(x)
-    flat_x = x.reshape(-1)  # a view: writing into it perturbs x itself
-    flat_g = grad.reshape(-1)
-    for i in range(flat_x.size):
-        saved = flat_x[i]
-        flat_x[i] = saved + eps
+    grad = np.zeros(x.shape, dtype=np.float64)
+    # Index x itself (not a reshaped copy): a transposed or sliced x is not contiguous, and
+    # x.reshape(-1) would then perturb a copy that f never sees.
+    for index in np.ndindex(x.shape):
+        saved = x[index]
+        x[index] = saved + eps
         f_plus = float(f(x))
-        flat_x[i] = saved - eps
+        x[index] = saved - eps
         f_minus = float(f(x))
-        flat_x[i] = saved
-        flat_g[i] = (f_plus - f_minus) / (2.0 * eps)
+        x[index] = saved
+        grad[index] = (f_plus - f_minus) / (2.0 * eps)
     return grad
 
 

@@ -109,3 +109,12 @@ def test_check_loss(rng):
 def test_empty_report_is_ok():
     report = GradcheckReport(what="nothing", tol=1e-7)
     assert report.ok and report.max_relative_error == 0.0
+
+
+def test_numerical_gradient_of_a_non_contiguous_array():
+    """A transposed array is not C-contiguous; the perturbation must still reach f."""
+    from bplib.gradcheck import numerical_gradient
+
+    x = np.arange(6.0).reshape(2, 3).T  # (3, 2), a view with Fortran-like strides
+    grad = numerical_gradient(lambda v: float((v**2).sum()), x)
+    np.testing.assert_allclose(grad, 2 * x, rtol=1e-8)
