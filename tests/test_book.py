@@ -95,6 +95,12 @@ def test_chapter_exercises_are_hidden_and_checked(nb):
         )
 
 
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_links_to_its_student_notebook(nb):
+    first = source(load(nb)["cells"][0])
+    assert f'href="../student/{nb.name}"' in first, f"run tools/list_exercises.py ({nb.name})"
+
+
 def test_intro_lists_every_exercise():
     intro = (BOOK / "intro.md").read_text(encoding="utf-8")
     listed = set(EXERCISE_TITLE.findall(intro))

@@ -30,6 +30,7 @@ MATH_NODE = re.compile(r'class="math notranslate nohighlight"')
 MJX = re.compile(r"<mjx-container")
 MJX_ERROR = re.compile(r"<mjx-merror")
 ERROR_OUTPUT = re.compile(r'class="output (traceback|error|stderr)')
+STUDENT_HREF = re.compile(r"<a\b[^>]*?\bhref=\"([^\"]*student/[^\"]+\.ipynb)\"")
 IMG_SRC = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]+)\"", re.IGNORECASE)
 REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=\"(https?:)?//[^\"]+\"", re.IGNORECASE)
 SKIP_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
@@ -106,6 +107,9 @@ def check_page(chromium: str | None, page: Path, site: Path) -> list[str]:
     if ERROR_OUTPUT.search(raw):
         problems.append("a notebook output on this page is an error, a traceback or stderr")
     problems += check_images(page, raw, site)
+    for href in STUDENT_HREF.findall(raw):
+        if not (page.parent / unquote(href)).resolve().exists():
+            problems.append(f"student notebook link is broken: {href}")
     expected_math = len(MATH_NODE.findall(raw))
     if chromium is not None:
         dom = dump_dom(chromium, page)
