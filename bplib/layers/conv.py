@@ -368,7 +368,8 @@ class Conv2d(Layer):
                   b (F,) (book: eq-conv-grad-b, eq-conv-grad-k, eq-conv-grad-x).
 
     The layer computes in the input's dtype (float64 for checks; float32 allowed) with the
-    vectorised :func:`~bplib.layers.conv.conv2d_forward` / :func:`~bplib.layers.conv.conv2d_backward`.
+    vectorised :func:`~bplib.layers.conv.conv2d_forward` /
+    :func:`~bplib.layers.conv.conv2d_backward`.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
