@@ -3,13 +3,15 @@ gradchecks, shared bias, PyTorch-style init, strides that do not tile, dtypes, b
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bplib.gradcheck import check_layer
-from bplib.layers import Conv2d
+from bplib.layers import Conv2d, conv
 from bplib.layers.conv import (
     col2im,
     conv2d_backward,
@@ -115,16 +117,23 @@ def _draw_arrays(config):
     return rng, x, W, b, stride, padding
 
 
+def _one_or_two_passes(two_pass: bool):
+    """Force im2col/col2im's one-pass (wide outputs) or two-pass (narrow outputs) path."""
+    return mock.patch.object(conv, "_TWO_PASS_BELOW_OW", 10**9 if two_pass else 0)
+
+
 @settings(max_examples=30, deadline=None)
-@given(conv_configs())
-def test_vectorised_equals_naive_and_full_convolution(config):
+@given(conv_configs(), st.booleans())
+def test_vectorised_equals_naive_and_full_convolution(config, two_pass):
     rng, x, W, b, stride, padding = _draw_arrays(config)
-    out, cache = conv2d_forward(x, W, b, stride, padding)
+    with _one_or_two_passes(two_pass):
+        out, cache = conv2d_forward(x, W, b, stride, padding)
     np.testing.assert_allclose(out, conv2d_forward_naive(x, W, b, stride, padding),
                                rtol=1e-12, atol=1e-12)
     dout = rng.standard_normal(out.shape)
     naive = conv2d_backward_naive(dout, x, W, stride, padding)
-    fast = conv2d_backward(dout, cache)
+    with _one_or_two_passes(two_pass):
+        fast = conv2d_backward(dout, cache)
     for name, a, e in zip(["dx", "dW", "db"], fast, naive, strict=True):
         assert a.shape == e.shape, name
         np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12, err_msg=name)
@@ -156,14 +165,32 @@ def test_gradcheck_would_catch_an_unflipped_kernel(rng):
     assert not check_layer(layer, rng.standard_normal((1, 2, 5, 5)), rng=rng).ok
 
 
-def test_im2col_col2im_are_adjoint(rng):
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_im2col_col2im_are_adjoint(rng, two_pass):
     # <im2col(x), Y> == <x, col2im(Y)>: col2im is the transpose of the linear map im2col
     x = rng.standard_normal((2, 3, 7, 6))
     args = ((3, 2), (2, 1), (1, 2))
-    cols = im2col(x, *args)
-    Y = rng.standard_normal(cols.shape)
-    np.testing.assert_allclose(np.sum(cols * Y), np.sum(x * col2im(Y, x.shape, *args)),
-                               rtol=1e-12)
+    with _one_or_two_passes(two_pass):
+        cols = im2col(x, *args)
+        Y = rng.standard_normal(cols.shape)
+        back = col2im(Y, x.shape, *args)
+    np.testing.assert_allclose(np.sum(cols * Y), np.sum(x * back), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape, args", [
+    ((2, 3, 20, 40), ((3, 5), (1, 2), (1, 0))),  # OW = 18: one pass by default
+    ((3, 2, 9, 11), ((2, 3), (2, 1), (0, 1))),   # OW = 11: two passes by default
+])
+def test_one_and_two_pass_im2col_col2im_agree(rng, shape, args):
+    x = rng.standard_normal(shape)
+    with _one_or_two_passes(False):
+        cols1 = im2col(x, *args)
+        back1 = col2im(cols1, shape, *args)
+    with _one_or_two_passes(True):
+        cols2 = im2col(x, *args)
+        back2 = col2im(cols1, shape, *args)
+    np.testing.assert_array_equal(cols1, cols2)
+    np.testing.assert_allclose(back1, back2, rtol=1e-13, atol=1e-13)
 
 
 def test_stride_that_does_not_tile_leaves_uncovered_pixels_with_zero_gradient(rng):

@@ -60,9 +60,10 @@ def test_conv2d_matches_torch(config):
 
 
 def test_conv2d_lenet_sizes_match_torch(rng):
-    # a realistic size, several channels, stride 1 and padding 1
+    # a realistic size, several channels, stride 1 and padding 1; OW = 20 takes im2col's
+    # one-pass path, the drawn configurations (OW < 16) its two-pass path
     layer = Conv2d(3, 8, 3, padding=1, rng=rng)
-    x = rng.standard_normal((16, 3, 12, 10))
+    x = rng.standard_normal((16, 3, 12, 20))
     out = layer.forward(x)
     dout = rng.standard_normal(out.shape)
     dx = layer.backward(dout)

@@ -155,6 +155,13 @@ def conv2d_backward_naive(dout, x, W, stride=1, padding=0):
 # --------------------------------------------------------------------------------------------
 
 
+# numpy pays a fixed cost (~20 ns here) for every contiguous run it copies or adds, on top of
+# the cost per element. A one-pass im2col/col2im moves runs of OW pixels (one window row), so
+# for narrow outputs that fixed cost dominates; the two-pass version moves whole (OH, OW)
+# blocks in its second pass. Below this width it is the faster one (measured by bplib.bench).
+_TWO_PASS_BELOW_OW = 16
+
+
 def im2col(x, kernel_size, stride=1, padding=0):
     """Copy every window of the padded input into one column of a matrix (book: chapter 8).
 
@@ -167,6 +174,10 @@ def im2col(x, kernel_size, stride=1, padding=0):
     ``xp[:, :, i::S, j::S]`` (cut to OH×OW), which lands in the rows (c, i, j) of all
     columns in one copy. The batch axis is put after the channel axis first, so that each
     copy and the product run over long contiguous blocks.
+
+    For narrow outputs (OW < 16) the same copies are done in two passes, faster there: first
+    the KW column offsets j (``xw[:, j] = xp[..., j::S]``), then the KH row offsets i, each a
+    copy of whole (OH, OW) blocks of ``xw``. The result is the same matrix.
 
     Args:
         x: (N, C, H, W) input.
@@ -184,10 +195,17 @@ def im2col(x, kernel_size, stride=1, padding=0):
     # (N, C, H, W) -> (C, N, H, W), written inside the zero border
     xp[:, :, ph : ph + height, pw : pw + width] = x.transpose(1, 0, 2, 3)
     cols = np.empty((n_chan, kh, kw, n_batch, oh, ow), dtype=x.dtype)
-    for i in range(kh):
+    if ow >= _TWO_PASS_BELOW_OW:
+        for i in range(kh):
+            for j in range(kw):
+                # (C, N, OH, OW) strided view of the pixels at offset (i, j) of every window
+                cols[:, i, j] = xp[:, :, offsets(i, oh, sh), offsets(j, ow, sw)]
+    else:
+        xw = np.empty((n_chan, kw, n_batch, xp.shape[2], ow), dtype=x.dtype)
         for j in range(kw):
-            # (C, N, OH, OW) strided view of the pixels at offset (i, j) of every window
-            cols[:, i, j] = xp[:, :, offsets(i, oh, sh), offsets(j, ow, sw)]
+            xw[:, j] = xp[:, :, :, offsets(j, ow, sw)]  # (C, N, H + 2PH, OW): column offset j
+        for i in range(kh):
+            cols[:, i] = xw[:, :, :, offsets(i, oh, sh), :]  # (C, KW, N, OH, OW): row offset i
     return cols.reshape(n_chan * kh * kw, n_batch * oh * ow)  # (C, KH, KW, N, OH, OW) -> 2-d
 
 
@@ -197,8 +215,9 @@ def col2im(dcols, x_shape, kernel_size, stride=1, padding=0):
     An input pixel lies in several windows (it was copied into several columns), so its
     gradient is the sum of the gradients of all its copies (book: eq-chain-multiple,
     eq-conv-grad-x). As in :func:`im2col` this is KH·KW strided block additions
-    ``dxp[:, :, i::S, j::S] += dcols[c, i, j rows]``, one per offset (i, j); the padding is then
-    cut away (its zeros are constants, their gradient is dropped).
+    ``dxp[:, :, i::S, j::S] += dcols[c, i, j rows]``, one per offset (i, j) (in two passes,
+    rows then columns, for narrow outputs); the padding is then cut away (its zeros are
+    constants, their gradient is dropped).
 
     Args:
         dcols: (C·KH·KW, N·OH·OW) gradient of the column matrix.
@@ -213,9 +232,16 @@ def col2im(dcols, x_shape, kernel_size, stride=1, padding=0):
     oh, ow = output_size(height, kh, sh, ph), output_size(width, kw, sw, pw)
     dcols = dcols.reshape(n_chan, kh, kw, n_batch, oh, ow)  # 2-d -> (C, KH, KW, N, OH, OW)
     dxp = np.zeros((n_chan, n_batch, height + 2 * ph, width + 2 * pw), dtype=dcols.dtype)
-    for i in range(kh):
+    if ow >= _TWO_PASS_BELOW_OW:
+        for i in range(kh):
+            for j in range(kw):
+                dxp[:, :, offsets(i, oh, sh), offsets(j, ow, sw)] += dcols[:, i, j]
+    else:
+        dxw = np.zeros((n_chan, kw, n_batch, dxp.shape[2], ow), dtype=dcols.dtype)
+        for i in range(kh):
+            dxw[:, :, :, offsets(i, oh, sh), :] += dcols[:, i]  # (C, KW, N, OH, OW)
         for j in range(kw):
-            dxp[:, :, offsets(i, oh, sh), offsets(j, ow, sw)] += dcols[:, i, j]
+            dxp[:, :, :, offsets(j, ow, sw)] += dxw[:, j]  # (C, N, H + 2PH, OW)
     dx = dxp[:, :, ph : ph + height, pw : pw + width]
     return np.ascontiguousarray(dx.transpose(1, 0, 2, 3))  # (C, N, H, W) -> (N, C, H, W)
 
