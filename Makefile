@@ -53,6 +53,9 @@ lint: $(DEV_STAMP)
 unit: $(DEV_STAMP)
 	$(BIN)/pytest -q tests
 
+# One BLAS thread: the notebooks' printed numbers then do not depend on how many threads
+# numpy's OpenBLAS splits a product over, and two threads never fight over two busy cores.
+nbval: export OPENBLAS_NUM_THREADS := 1
 nbval: $(DEV_STAMP)
 	$(BIN)/pytest -q --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly book
 
@@ -69,6 +72,7 @@ test: lint unit nbval build-clean browser
 exercises: $(BOOK_STAMP)
 	$(PY) -m bplib.exercises student book/ -o exercises/
 
+execute: export OPENBLAS_NUM_THREADS := 1
 execute: $(BOOK_STAMP)
 	$(PY) tools/execute_notebooks.py book
 
