@@ -320,6 +320,23 @@ def _loadavg() -> float | None:
         return None
 
 
+def _busy_fraction(seconds: float = 1.0) -> float | None:
+    """Fraction of all cores busy over ``seconds`` (Linux /proc/stat), before we run anything:
+    other processes competing for the CPU make every time (and less so every ratio) noisy."""
+    def ticks():
+        with open("/proc/stat", encoding="utf-8") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        return sum(values[:3]) + sum(values[5:8]), sum(values)  # busy, total
+
+    try:
+        busy0, total0 = ticks()
+        time.sleep(seconds)
+        busy1, total1 = ticks()
+    except (OSError, ValueError):
+        return None
+    return round((busy1 - busy0) / max(total1 - total0, 1), 3)
+
+
 def _machine() -> dict:
     cpu = platform.processor() or platform.machine()
     try:
@@ -377,7 +394,7 @@ def run(*, quick: bool = False, threads: int | None = None, use_torch: bool = Tr
         torch.set_num_threads(threads)
     opts = {"repeats": repeats or (3 if quick else 30), "rounds": 1 if quick else 6,
             "pause": 0.0 if quick else 0.1}
-    load_before = _loadavg()
+    load_before, busy_before = _loadavg(), _busy_fraction(0.2 if quick else 1.0)
     cases = []
     for name, xs, ws, pad in CONV_CASES_QUICK if quick else CONV_CASES:
         log(f"  {name} ...")
@@ -393,7 +410,7 @@ def run(*, quick: bool = False, threads: int | None = None, use_torch: bool = Tr
         "quick": quick,
         "dtype": "float64",
         "machine": dict(_machine(), loadavg_1min_before=load_before,
-                        loadavg_1min_after=_loadavg()),
+                        loadavg_1min_after=_loadavg(), cpu_busy_before=busy_before),
         "versions": {"bplib": bplib.__version__, "numpy": np.__version__,
                      "torch": None if torch is None else torch.__version__},
         "threads": {"requested": threads,
@@ -423,10 +440,10 @@ def main(argv=None) -> int:
     print(f"threads: {report['threads']['requested']}, numpy {report['versions']['numpy']}, "
           f"torch {report['versions']['torch'] or 'not used'}")
     print(format_table(report))
-    load, cores = report["machine"]["loadavg_1min_before"], report["machine"]["cpu_count"]
-    if load is not None and cores and load > 0.5 * cores:
-        print(f"warning: the load average was {load} on {cores} cores: other processes "
-              f"competed for the CPU, so the times (and less so the ratios) are noisy.")
+    busy = report["machine"]["cpu_busy_before"]
+    if busy is not None and busy > 0.25:
+        print(f"warning: {busy:.0%} of the CPU was busy with other processes just before the "
+              f"run: the times (and less so the ratios) are noisy; rerun on an idle machine.")
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

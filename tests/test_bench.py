@@ -16,7 +16,7 @@ from bplib import bench
 def _check_report(report, *, with_torch):
     assert report["schema"] == bench.SCHEMA
     assert report["quick"] is True and report["dtype"] == "float64"
-    assert set(report["machine"]) >= {"cpu", "cpu_count", "python"}
+    assert set(report["machine"]) >= {"cpu", "cpu_count", "python", "cpu_busy_before"}
     assert report["versions"]["numpy"] and report["versions"]["bplib"]
     assert report["threads"]["requested"] >= 1
     assert report["torch_skipped"] is (not with_torch)
