@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from bplib.exercises._harness import Hint, check_function_cases
+from bplib.exercises._harness import tolerant as _safe
 
 __all__ = ["neuron_grads", "neuron_da_prev", "batch_dw"]
 
@@ -27,19 +28,6 @@ N_CASES = 24
 
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
-
-
-def _safe(fn):
-    """A wrong answer that may not be computable for a case (shapes) yields NaN: never a match."""
-
-    def wrapped(**case):
-        try:
-            with np.errstate(all="ignore"):
-                return fn(**case)
-        except (ValueError, IndexError, TypeError):
-            return np.nan
-
-    return wrapped
 
 
 def _bplib_neuron(a_prev, W, b, y, *, reduction):
