@@ -43,6 +43,7 @@ if __name__ == "__main__" and "numpy" not in sys.modules:
             os.environ[_var] = _t
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -378,6 +379,21 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _blas_threads(threads: int):
+    """A context that gives numpy's BLAS ``threads`` threads (threadpoolctl, when installed),
+    and a function telling how many it has."""
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+    except ImportError:  # the environment variables set at start-up are all we have
+        return contextlib.nullcontext(), lambda: None
+
+    def current():
+        counts = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+        return max(counts) if counts else None
+
+    return threadpool_limits(limits=threads, user_api="blas"), current
+
+
 def run(*, quick: bool = False, threads: int | None = None, use_torch: bool = True,
         repeats: int | None = None, log=print) -> dict:
     """Run every case and return the report (the dict written as JSON)."""
@@ -396,14 +412,18 @@ def run(*, quick: bool = False, threads: int | None = None, use_torch: bool = Tr
             "pause": 0.0 if quick else 0.1}
     load_before, busy_before = _loadavg(), _busy_fraction(0.2 if quick else 1.0)
     cases = []
-    for name, xs, ws, pad in CONV_CASES_QUICK if quick else CONV_CASES:
-        log(f"  {name} ...")
-        cases.append(bench_conv(name, xs, ws, pad, torch=torch, opts=opts, judge=not quick))
-    for name, cls_name, xs in POOL_CASES_QUICK if quick else POOL_CASES:
-        log(f"  {name} ...")
-        cases.append(bench_pool(name, cls_name, xs, torch=torch, opts=opts, judge=not quick))
-    log("  LeNet epoch on digits ...")
-    cases.append(bench_lenet_epoch(torch=torch, opts=opts, quick=quick))
+    limits, blas_threads = _blas_threads(threads)
+    with limits:  # numpy's BLAS gets the same number of threads as PyTorch
+        numpy_threads = blas_threads()
+        for name, xs, ws, pad in CONV_CASES_QUICK if quick else CONV_CASES:
+            log(f"  {name} ...")
+            cases.append(bench_conv(name, xs, ws, pad, torch=torch, opts=opts, judge=not quick))
+        for name, cls_name, xs in POOL_CASES_QUICK if quick else POOL_CASES:
+            log(f"  {name} ...")
+            cases.append(bench_pool(name, cls_name, xs, torch=torch, opts=opts,
+                                    judge=not quick))
+        log("  LeNet epoch on digits ...")
+        cases.append(bench_lenet_epoch(torch=torch, opts=opts, quick=quick))
     return {
         "schema": SCHEMA,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -415,6 +435,7 @@ def run(*, quick: bool = False, threads: int | None = None, use_torch: bool = Tr
                      "torch": None if torch is None else torch.__version__},
         "threads": {"requested": threads,
                     "torch": None if torch is None else torch.get_num_threads(),
+                    "numpy_blas": numpy_threads,
                     "numpy_blas_env": os.environ.get("OPENBLAS_NUM_THREADS")},
         "timing": dict(opts, statistic="median", naive="one run"),
         "torch_skipped": torch is None,
@@ -437,8 +458,9 @@ def main(argv=None) -> int:
     print(f"bplib {bplib.__version__} benchmark, float64{' (quick)' if args.quick else ''}")
     report = run(quick=args.quick, threads=args.threads, use_torch=not args.no_torch,
                  repeats=args.repeats)
-    print(f"threads: {report['threads']['requested']}, numpy {report['versions']['numpy']}, "
-          f"torch {report['versions']['torch'] or 'not used'}")
+    threads, versions = report["threads"], report["versions"]
+    print(f"threads: {threads['requested']} (numpy's BLAS: {threads['numpy_blas'] or 'default'}), "
+          f"numpy {versions['numpy']}, torch {versions['torch'] or 'not used'}")
     print(format_table(report))
     busy = report["machine"]["cpu_busy_before"]
     if busy is not None and busy > 0.25:

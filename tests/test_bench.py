@@ -19,6 +19,7 @@ def _check_report(report, *, with_torch):
     assert set(report["machine"]) >= {"cpu", "cpu_count", "python", "cpu_busy_before"}
     assert report["versions"]["numpy"] and report["versions"]["bplib"]
     assert report["threads"]["requested"] >= 1
+    assert report["threads"]["numpy_blas"] in (None, report["threads"]["requested"])
     assert report["torch_skipped"] is (not with_torch)
     kinds = [row["kind"] for row in report["cases"]]
     assert kinds.count("conv") >= 2 and kinds.count("pool") >= 2 and kinds[-1] == "epoch"
