@@ -25,7 +25,7 @@ help:
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
-	  echo "error: this course needs Python >= 3.11; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)." >&2; \
+	  echo "error: this course needs Python >= 3.11; '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo 'missing (not found)')." >&2; \
 	  echo "       Install a newer python3 or run: make PYTHON=/path/to/python3.11 book" >&2; exit 1; }
 	@$(PYTHON) -m venv $(VENV) || { echo "error: could not create $(VENV) (is the venv module installed? Debian: apt-get install python3-venv)" >&2; exit 1; }
 	@touch $@
