@@ -27,6 +27,7 @@ def execute(path: Path, timeout: int = 600) -> float:
         nb,
         timeout=timeout,
         kernel_name="python3",
+        record_timing=False,  # timestamps in cell metadata would only add noise to diffs
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
