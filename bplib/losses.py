@@ -172,7 +172,8 @@ class CrossEntropyLoss(Loss):
         target = check_labels(target, n=n, k=k, where=f"{self.name}.forward")
         logp = log_softmax(pred)  # (N, K), finite for finite logits (book: eq-logsumexp)
         self.cache = (np.exp(logp), target)  # softmax(pred), from the stable log
-        total = -float(np.sum(logp[np.arange(n), target]))
+        # "0.0 -" rather than "-": a perfect prediction gives log p = 0, and -0.0 reads oddly
+        total = 0.0 - float(np.sum(logp[np.arange(n), target]))
         return total / n if self.reduction == "mean" else total
 
     def backward(self) -> np.ndarray:

@@ -92,7 +92,11 @@ class SGD:
         self.steps = 0
 
     def step(self) -> None:
-        """Move every parameter one step against its gradient, in place (book: eq-gd-step)."""
+        """Move every parameter one step against its gradient, in place.
+
+        ``v ← μ v + g``, ``p ← p − lr · v`` (book: eq-sgd-momentum; with μ = 0 it is the plain
+        step eq-gd-step).
+        """
         for i, p in enumerate(self.params):
             name = f"{type(p.layer).__name__}.{p.key}"
             grad = p.grad
