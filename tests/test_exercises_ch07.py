@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from exercise_contract import contract_tests
 
 from bplib.exercises import ExerciseFailed, ch07
 
@@ -40,32 +41,9 @@ CHECKS = {
 }
 
 
-def _stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 7.x")
-
-
-@pytest.mark.parametrize("name", CHECKS)
-def test_right_answer_passes(name, capsys):
-    check, right, _ = CHECKS[name]
-    check(right)
-    assert "✓ Exercise 7." in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("name", CHECKS)
-def test_stub_is_not_written_yet(name):
-    check, _, _ = CHECKS[name]
-    with pytest.raises(ExerciseFailed, match="not written yet"):
-        check(_stub)
-
-
-@pytest.mark.parametrize(
-    "name, index", [(name, i) for name, (_, _, hints) in CHECKS.items() for i in range(len(hints))]
+test_right_answer_passes, test_stub_is_not_written_yet, test_each_known_mistake_gets_its_hint = (
+    contract_tests(CHECKS)
 )
-def test_each_known_mistake_gets_its_hint(name, index):
-    check, _, hints = CHECKS[name]
-    with pytest.raises(ExerciseFailed) as info:
-        check(hints[index].wrong)
-    assert hints[index].message in str(info.value)
 
 
 def test_the_hints_of_chapter_7_as_a_reader_would_write_the_mistakes():
@@ -74,9 +52,7 @@ def test_the_hints_of_chapter_7_as_a_reader_would_write_the_mistakes():
     with pytest.raises(ExerciseFailed, match="smallest element"):
         ch07.maxpool_backward(lambda x, dout, k: maxpool_backward(-x, dout, k))
     with pytest.raises(ExerciseFailed, match="as average pooling does"):
-        ch07.maxpool_backward(
-            lambda x, dout, k: avgpool_backward(dout, x.shape, k, k)
-        )
+        ch07.maxpool_backward(lambda x, dout, k: avgpool_backward(dout, x.shape, k, k))
 
     def overwrite(dout, x_shape, k, s):
         da = np.zeros(x_shape)

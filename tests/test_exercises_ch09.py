@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from exercise_contract import contract_tests
 
 from bplib.exercises import ExerciseFailed, ch09
 
@@ -30,32 +31,9 @@ CHECKS = {
 }
 
 
-def _stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 9.x")
-
-
-@pytest.mark.parametrize("name", CHECKS)
-def test_right_answer_passes(name, capsys):
-    check, right, _ = CHECKS[name]
-    check(right)
-    assert "✓ Exercise 9." in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("name", CHECKS)
-def test_stub_is_not_written_yet(name):
-    check, _, _ = CHECKS[name]
-    with pytest.raises(ExerciseFailed, match="not written yet"):
-        check(_stub)
-
-
-@pytest.mark.parametrize(
-    "name, index", [(name, i) for name, (_, _, hints) in CHECKS.items() for i in range(len(hints))]
+test_right_answer_passes, test_stub_is_not_written_yet, test_each_known_mistake_gets_its_hint = (
+    contract_tests(CHECKS)
 )
-def test_each_known_mistake_gets_its_hint(name, index):
-    check, _, hints = CHECKS[name]
-    with pytest.raises(ExerciseFailed) as info:
-        check(hints[index].wrong)
-    assert hints[index].message in str(info.value)
 
 
 def test_the_hints_of_chapter_9_as_a_reader_would_write_the_mistakes():
