@@ -14,6 +14,7 @@ import numpy as np
 
 from bplib.exercises._harness import Hint, check_function_cases
 from bplib.exercises._harness import tolerant as _safe
+from bplib.layers.activations import sigmoid as _sigmoid
 
 __all__ = ["linear_backward", "delta_recursion"]
 
@@ -21,10 +22,6 @@ EX31 = "Exercise 3.1: the backward pass of a batched linear layer"
 EX32 = "Exercise 3.2: one step of the δ recursion"
 
 N_CASES = 24
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 # --- Exercise 3.1 -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from bplib.exercises._harness import (
     _fmt,
     check_function_cases,
 )
+from bplib.data import one_hot
 from bplib.layers.softmax import Softmax, log_softmax, softmax
 
 __all__ = ["softmax_backward", "cross_entropy_grad", "logsumexp"]
@@ -93,12 +94,6 @@ def softmax_backward(user_fn) -> None:
 
 
 # --- Exercise 4.2: the gradient of softmax cross-entropy -------------------------------------
-def _onehot(labels, k):
-    out = np.zeros((labels.shape[0], k))
-    out[np.arange(labels.shape[0]), labels] = 1.0
-    return out
-
-
 def _cross_entropy_grad_reference(logits, labels):
     from bplib.losses import CrossEntropyLoss
 
@@ -124,7 +119,7 @@ def _cross_entropy_grad_cases():
 
 _CROSS_ENTROPY_GRAD_HINTS = [
     Hint(
-        lambda logits, labels: softmax(logits) - _onehot(labels, logits.shape[1]),
+        lambda logits, labels: softmax(logits) - one_hot(labels, logits.shape[1]),
         "the loss is the mean over the batch, so every example's gradient carries the factor "
         "of that mean.",
     ),
@@ -134,13 +129,13 @@ _CROSS_ENTROPY_GRAD_HINTS = [
         "only through the log-sum-exp: its derivative is missing.",
     ),
     Hint(
-        lambda logits, labels: (logits - _onehot(labels, logits.shape[1])) / logits.shape[0],
+        lambda logits, labels: (logits - one_hot(labels, logits.shape[1])) / logits.shape[0],
         "the derivative of log Σ_k e^{a_k} is not the logits themselves: differentiate it "
         "and look at what the ratio you get is called.",
     ),
     Hint(
         lambda logits, labels: (
-            (_onehot(labels, logits.shape[1]) - softmax(logits)) / logits.shape[0]
+            (one_hot(labels, logits.shape[1]) - softmax(logits)) / logits.shape[0]
         ),
         "your result has the opposite sign: raising the true class's logit must lower the "
         "loss, so its gradient there must be negative.",

@@ -12,7 +12,17 @@ import numpy as np
 from bplib._validate import check_batch, check_min_ndim
 from bplib.layers.base import Layer
 
-__all__ = ["ReLU", "Sigmoid", "Tanh", "Sign"]
+__all__ = ["ReLU", "Sigmoid", "Tanh", "Sign", "sigmoid"]
+
+
+def sigmoid(x):
+    """``σ(x) = 1 / (1 + e^{-x})`` element-wise, stable for any finite x (see :class:`Sigmoid`).
+
+    Only ``e^{−|x|}`` is ever computed, so σ(1000) = 1 and σ(−1000) = 0 without overflow.
+    Takes a number or an array of any shape.
+    """
+    z = np.exp(-np.abs(x))  # in (0, 1]; underflows harmlessly to 0 for |x| > 745
+    return np.where(np.asarray(x) >= 0, 1 / (1 + z), z / (1 + z))
 
 
 class _Elementwise(Layer):
@@ -65,8 +75,7 @@ class Sigmoid(_Elementwise):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``out = σ(x)`` element-wise, never exponentiating a positive number."""
         x = self._check_elementwise(x)
-        z = np.exp(-np.abs(x))  # in (0, 1]; underflows harmlessly to 0 for |x| > 745
-        out = np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+        out = sigmoid(x)
         return self._store(out, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
