@@ -2,7 +2,7 @@
 
     python -m bplib.bench [--out book/data/bench.json] [--quick] [--threads T] [--no-torch]
 
-In one run it times, in float64 (book: chapter 8):
+In one run it times, in float64 (book: chapter 9):
 
 - ``Conv2d`` forward + backward (dx, dW, db) on three LeNet-like sizes;
 - ``MaxPool2d(2)`` and ``AvgPool2d(2)`` forward + backward;
@@ -12,7 +12,7 @@ In one run it times, in float64 (book: chapter 8):
 each for bplib's vectorised layers, bplib's naive loop references (one run: they are slow) and
 PyTorch on the CPU with the same number of threads (skipped if torch is not installed), and
 prints a table of median times and ratios. ``--out`` writes every number, with the machine,
-the versions and the thread count, to a JSON file that chapter 8 shows.
+the versions and the thread count, to a JSON file that chapter 9 shows.
 
 The timings are medians over several repeats, taken in alternating blocks (bplib, then
 PyTorch, then bplib, …) with a short pause between blocks: the numbers are meant for ratios

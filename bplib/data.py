@@ -113,7 +113,7 @@ def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:
         num_classes: K.
 
     Returns:
-        (N, K) float64 (seed 001's d vectors, for a squared error on classes).
+        (N, K) float64 ([001] Pierret's d vectors, for a squared error on classes).
     """
     k = check_positive_int(num_classes, where="one_hot", name="num_classes")
     n = y.shape[0] if isinstance(y, np.ndarray) and y.ndim >= 1 else -1

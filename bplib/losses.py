@@ -4,7 +4,7 @@ A loss ends the graph: ``forward(pred, target)`` returns the scalar loss as a Py
 ``backward()`` returns ``dpred = ∂loss/∂pred`` of pred's shape, the first upstream gradient of
 the backward pass. Like PyTorch (``reduction='mean'``), losses average over the batch, so the
 gradient of a mini-batch is the mean of the per-example gradients (book: eq-minibatch-grad)
-and the step size does not depend on the batch size; ``reduction='sum'`` gives seed 001's
+and the step size does not depend on the batch size; ``reduction='sum'`` gives [001] Pierret's
 sums over the examples.
 
     loss = CrossEntropyLoss()
@@ -87,11 +87,11 @@ class MSELoss(Loss):
         loss = (1 / S) Σ (pred − target)²          S = pred.size (all elements, N·K)
         dpred = 2 (pred − target) / S              (book: eq-mse-grad)
 
-    Seed 001 writes the squared error of one example as L = ½‖y − d‖², with ∇_y L = y − d.
+    [001] Pierret writes the squared error of one example as L = ½‖y − d‖², with ∇_y L = y − d.
     Both are the same quadratic up to a constant factor: for N examples of K outputs,
     ``MSELoss = (2 / (N K)) Σ_n ½‖y_n − d_n‖²``, so the gradients point the same way and only
     the step size changes. ``MSELoss(reduction='sum')`` is ``Σ (pred − target)²``, twice
-    seed 001's E(W).
+    [001] Pierret's E(W).
 
     Args:
         reduction: ``'mean'`` (default, PyTorch's) or ``'sum'``.
@@ -142,7 +142,7 @@ class CrossEntropyLoss(Loss):
         loss = (1/N) Σ_n [ logsumexp(a_n) − a_n[y_n] ] = −(1/N) Σ_n log softmax(a_n)[y_n]
         dpred = (softmax(a) − onehot(y)) / N           (book: eq-ce-softmax-grad)
 
-    which is seed 001's L(y; d) = −y_d + log Σ_k exp(y_k), averaged over the batch.
+    which is [001] Pierret's L(y; d) = −y_d + log Σ_k exp(y_k), averaged over the batch.
 
     The softmax is fused into the loss, and this is why it is preferred to a ``Softmax`` layer
     followed by :class:`CrossEntropyFromProbs`:

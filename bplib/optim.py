@@ -5,7 +5,7 @@
     model.backward(loss.backward())   # fills every layer's grads
     optimizer.step()                  # updates every layer's params in place
 
-The update of seed 001, W ← W − γ ∇E(W) (book: eq-gd-step), is the same code whether the
+The update of [001] Pierret, W ← W − γ ∇E(W) (book: eq-gd-step), is the same code whether the
 gradient comes from the whole training set (gradient descent), one example (stochastic
 gradient descent) or a mini-batch (book: eq-minibatch-grad): only the data given to the
 forward pass changes.

@@ -154,7 +154,7 @@ def test_pow_edge_cases():
 
 
 def test_log_xy_by_hand():
-    """Seed 001: z = log(xy), ∂z/∂x = y/v = 1/x, ∂z/∂y = 1/y (book: eq-logxy)."""
+    """[001] Pierret: z = log(xy), ∂z/∂x = y/v = 1/x, ∂z/∂y = 1/y (book: eq-logxy)."""
     x, y = Value(2.0, "x"), Value(3.0, "y")
     v = x * y
     w = v.log()

@@ -1,4 +1,4 @@
-"""The benchmark script runs (in --quick mode, tiny sizes) and writes the JSON chapter 8 reads.
+"""The benchmark script runs (in --quick mode, tiny sizes) and writes the JSON chapter 9 reads.
 
 No timing is asserted: only that every case ran and the report has its structure.
 """

@@ -1,4 +1,4 @@
-"""Conv2d: seed 002's hand-computed example, naive == vectorised == full convolution,
+"""Conv2d: [002] Explication's hand-computed example, naive == vectorised == full convolution,
 gradchecks, shared bias, PyTorch-style init, strides that do not tile, dtypes, bad input."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from bplib.layers.conv import (
     im2col,
 )
 
-# --- seed 002's example: one channel, 3x3 input a, 2x2 kernel k, bias b ------------------------
+# --- [002] Explication's example: one channel, 3x3 input a, 2x2 kernel k, bias b -------------
 
 A = np.array([[1.0, 2.0, 0.0],
               [3.0, -1.0, 2.0],

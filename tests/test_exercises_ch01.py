@@ -43,7 +43,7 @@ def test_listed_in_all():
 def test_reference_passes(check, good, title, capsys):
     check(good)
     out = capsys.readouterr().out
-    assert out.startswith(f"✓ {title}: your function passes all")
+    assert out.startswith(f"✓ {title.partition(':')[0]}: all ")
     assert int(out.split("all ")[1].split()[0]) >= 20
 
 
@@ -110,7 +110,7 @@ def test_the_hints_say_what_they_are_about():
     assert "upstream" in ch01.MUL_HINTS[0].message
     assert "swapped" in ch01.MUL_HINTS[1].message
     assert "only the path through a1" in ch01.TWO_PATHS_HINTS[0].message
-    assert "seed 000" in ch01.TWO_PATHS_HINTS[0].message
+    assert "[000] Maaoui" in ch01.TWO_PATHS_HINTS[0].message
 
 
 def test_hints_never_state_the_answer():

@@ -12,42 +12,32 @@ from bplib.exercises import ExerciseFailed, ch08
 # --- right answers, written as a reader would (independently of bplib) ------------------------
 
 
-def conv2d_single_channel(a, k):
-    kh, kw = k.shape
-    c = np.zeros((a.shape[0] - kh + 1, a.shape[1] - kw + 1))
-    for i in range(c.shape[0]):
-        for j in range(c.shape[1]):
-            c[i, j] = np.sum(k * a[i : i + kh, j : j + kw])
-    return c
+def avgpool2x2_backward(dout):
+    return np.kron(dout, np.ones((2, 2))) / 4
 
 
-def conv_kernel_grad(a, dout):
-    oh, ow = dout.shape
-    dk = np.zeros((a.shape[0] - oh + 1, a.shape[1] - ow + 1))
-    for i in range(dk.shape[0]):
-        for j in range(dk.shape[1]):
-            dk[i, j] = np.sum(dout * a[i : i + oh, j : j + ow])
-    return dk
-
-
-def conv_bias_grad(dout):
-    return dout.sum(axis=(0, 2, 3))
-
-
-def conv_input_grad(dout, k):
-    kh, kw = k.shape
-    da = np.zeros((dout.shape[0] + kh - 1, dout.shape[1] + kw - 1))
+def maxpool_backward(x, dout, k):
+    dx = np.zeros_like(x)
     for p in range(dout.shape[0]):
         for q in range(dout.shape[1]):
-            da[p : p + kh, q : q + kw] += dout[p, q] * k
+            window = x[p * k : (p + 1) * k, q * k : (q + 1) * k]
+            i, j = np.unravel_index(np.argmax(window), window.shape)
+            dx[p * k + i, q * k + j] += dout[p, q]
+    return dx
+
+
+def avgpool_backward(dout, x_shape, k, s):
+    da = np.zeros(x_shape)
+    for p in range(dout.shape[0]):
+        for q in range(dout.shape[1]):
+            da[p * s : p * s + k, q * s : q * s + k] += dout[p, q] / k**2
     return da
 
 
 CHECKS = {
-    "conv2d_single_channel": (ch08.conv2d_single_channel, conv2d_single_channel, ch08.HINTS_81),
-    "conv_kernel_grad": (ch08.conv_kernel_grad, conv_kernel_grad, ch08.HINTS_82),
-    "conv_bias_grad": (ch08.conv_bias_grad, conv_bias_grad, ch08.HINTS_83),
-    "conv_input_grad": (ch08.conv_input_grad, conv_input_grad, ch08.HINTS_84),
+    "avgpool2x2_backward": (ch08.avgpool2x2_backward, avgpool2x2_backward, ch08.HINTS_81),
+    "maxpool_backward": (ch08.maxpool_backward, maxpool_backward, ch08.HINTS_82),
+    "avgpool_backward": (ch08.avgpool_backward, avgpool_backward, ch08.HINTS_83),
 }
 
 
@@ -56,49 +46,31 @@ test_right_answer_passes, test_stub_is_not_written_yet, test_each_known_mistake_
 )
 
 
-def test_the_hints_of_chapter_8_as_a_reader_would_write_the_mistakes():
-    # true convolution (flipped kernel) instead of cross-correlation
-    with pytest.raises(ExerciseFailed, match="rotated by 180°"):
-        ch08.conv2d_single_channel(lambda a, k: conv2d_single_channel(a, k[::-1, ::-1]))
+def test_the_hints_of_chapter_7_as_a_reader_would_write_the_mistakes():
+    with pytest.raises(ExerciseFailed, match="4 times too large"):
+        ch08.avgpool2x2_backward(lambda dout: np.repeat(np.repeat(dout, 2, 0), 2, 1))
+    with pytest.raises(ExerciseFailed, match="smallest element"):
+        ch08.maxpool_backward(lambda x, dout, k: maxpool_backward(-x, dout, k))
+    with pytest.raises(ExerciseFailed, match="as average pooling does"):
+        ch08.maxpool_backward(lambda x, dout, k: avgpool_backward(dout, x.shape, k, k))
 
-    def off_by_one(a, k):
-        kh, kw = k.shape
-        c = np.zeros((a.shape[0] - kh, a.shape[1] - kw))
-        for i in range(c.shape[0]):
-            for j in range(c.shape[1]):
-                c[i, j] = np.sum(k * a[i : i + kh, j : j + kw])
-        return c
+    def overwrite(dout, x_shape, k, s):
+        da = np.zeros(x_shape)
+        for p in range(dout.shape[0]):
+            for q in range(dout.shape[1]):
+                da[p * s : p * s + k, q * s : q * s + k] = dout[p, q] / k**2
+        return da
 
-    with pytest.raises(ExerciseFailed, match="one row and one column too small"):
-        ch08.conv2d_single_channel(off_by_one)
-
-    def seed_sums_to_two(a, dout):  # seed 002: Σ_{p=0}^{2} Σ_{l=0}^{2}
-        kh, kw = a.shape[0] - dout.shape[0] + 1, a.shape[1] - dout.shape[1] + 1
-        dk = np.zeros((kh, kw))
-        for i in range(kh):
-            for j in range(kw):
-                for p in range(min(3, dout.shape[0])):
-                    for q in range(min(3, dout.shape[1])):
-                        dk[i, j] += dout[p, q] * a[i + p, j + q]
-        return dk
-
-    with pytest.raises(ExerciseFailed, match="from 0 to"):
-        ch08.conv_kernel_grad(seed_sums_to_two)
-    with pytest.raises(ExerciseFailed, match="weighted by how much E cares"):
-        ch08.conv_kernel_grad(lambda a, dout: conv_kernel_grad(a, np.ones_like(dout)))
-    with pytest.raises(ExerciseFailed, match="untied bias"):
-        ch08.conv_bias_grad(lambda dout: dout.sum(axis=0))
-    with pytest.raises(ExerciseFailed, match="walked backwards"):
-        ch08.conv_input_grad(lambda dout, k: conv_input_grad(dout, k[::-1, ::-1]))
+    with pytest.raises(ExerciseFailed, match="two paths add"):
+        ch08.avgpool_backward(overwrite)
 
 
 @pytest.mark.parametrize(
     "name, wrong",
     [
-        ("conv2d_single_channel", lambda a, k: conv2d_single_channel(a, k) + 1.0),
-        ("conv_kernel_grad", lambda a, dout: 2 * conv_kernel_grad(a, dout)),
-        ("conv_bias_grad", lambda dout: dout.max(axis=(0, 2, 3))),
-        ("conv_input_grad", lambda dout, k: conv_input_grad(dout, k) ** 2),
+        ("avgpool2x2_backward", lambda dout: avgpool2x2_backward(dout) + 0.1),
+        ("maxpool_backward", lambda x, dout, k: 0.5 * maxpool_backward(x, dout, k)),
+        ("avgpool_backward", lambda dout, x_shape, k, s: -avgpool_backward(dout, x_shape, k, s)),
     ],
 )
 def test_an_unrelated_mistake_gets_the_generic_hint(name, wrong):
@@ -110,8 +82,9 @@ def test_an_unrelated_mistake_gets_the_generic_hint(name, wrong):
     assert not any(h.message in text for h in hints)
 
 
-def test_there_are_enough_cases_and_they_start_with_seed_002s_shapes():
-    for cases in (ch08._cases_81(), ch08._cases_82(), ch08._cases_83(), ch08._cases_84()):
-        assert len(cases) >= 20
-    first = ch08._cases_81()[0]
-    assert first["a"].shape == (3, 3) and first["k"].shape == (2, 2)
+def test_the_cases_cover_leftovers_and_overlaps():
+    """Exercise 8.2 has windows that do not tile the input; 8.3 has overlapping windows."""
+    assert any(c["x"].shape[0] % c["k"] or c["x"].shape[1] % c["k"] for c in ch08._cases_82())
+    assert any(c["s"] < c["k"] for c in ch08._cases_83())
+    assert any(c["s"] > c["k"] for c in ch08._cases_83())
+    assert all(len(cases) >= 20 for cases in (ch08._cases_81(), ch08._cases_82(), ch08._cases_83()))

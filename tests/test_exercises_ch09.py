@@ -12,22 +12,42 @@ from bplib.exercises import ExerciseFailed, ch09
 # --- right answers, written as a reader would (independently of bplib) ------------------------
 
 
-def conv_output_shape(H, W, K, S, P):
-    return (H + 2 * P - K) // S + 1, (W + 2 * P - K) // S + 1
+def conv2d_single_channel(a, k):
+    kh, kw = k.shape
+    c = np.zeros((a.shape[0] - kh + 1, a.shape[1] - kw + 1))
+    for i in range(c.shape[0]):
+        for j in range(c.shape[1]):
+            c[i, j] = np.sum(k * a[i : i + kh, j : j + kw])
+    return c
 
 
-def conv_param_count(C, F, K, H, W):
-    return F * C * K * K + F
+def conv_kernel_grad(a, dout):
+    oh, ow = dout.shape
+    dk = np.zeros((a.shape[0] - oh + 1, a.shape[1] - ow + 1))
+    for i in range(dk.shape[0]):
+        for j in range(dk.shape[1]):
+            dk[i, j] = np.sum(dout * a[i : i + oh, j : j + ow])
+    return dk
 
 
-def accuracy_from_logits(logits, labels):
-    return float(np.mean(np.argmax(logits, axis=1) == labels))
+def conv_bias_grad(dout):
+    return dout.sum(axis=(0, 2, 3))
+
+
+def conv_input_grad(dout, k):
+    kh, kw = k.shape
+    da = np.zeros((dout.shape[0] + kh - 1, dout.shape[1] + kw - 1))
+    for p in range(dout.shape[0]):
+        for q in range(dout.shape[1]):
+            da[p : p + kh, q : q + kw] += dout[p, q] * k
+    return da
 
 
 CHECKS = {
-    "conv_output_shape": (ch09.conv_output_shape, conv_output_shape, ch09.HINTS_91),
-    "conv_param_count": (ch09.conv_param_count, conv_param_count, ch09.HINTS_92),
-    "accuracy_from_logits": (ch09.accuracy_from_logits, accuracy_from_logits, ch09.HINTS_93),
+    "conv2d_single_channel": (ch09.conv2d_single_channel, conv2d_single_channel, ch09.HINTS_91),
+    "conv_kernel_grad": (ch09.conv_kernel_grad, conv_kernel_grad, ch09.HINTS_92),
+    "conv_bias_grad": (ch09.conv_bias_grad, conv_bias_grad, ch09.HINTS_93),
+    "conv_input_grad": (ch09.conv_input_grad, conv_input_grad, ch09.HINTS_94),
 }
 
 
@@ -36,46 +56,49 @@ test_right_answer_passes, test_stub_is_not_written_yet, test_each_known_mistake_
 )
 
 
-def test_the_hints_of_chapter_9_as_a_reader_would_write_the_mistakes():
-    """The mistakes written the way a reader writes them (not the hint functions themselves)."""
+def test_the_hints_of_chapter_8_as_a_reader_would_write_the_mistakes():
+    # true convolution (flipped kernel) instead of cross-correlation
+    with pytest.raises(ExerciseFailed, match="rotated by 180°"):
+        ch09.conv2d_single_channel(lambda a, k: conv2d_single_channel(a, k[::-1, ::-1]))
 
-    def wrong_axis(logits, labels):  # crashes when N != K; the first cases have N = K
-        return (logits.argmax(axis=0) == labels).mean()
+    def off_by_one(a, k):
+        kh, kw = k.shape
+        c = np.zeros((a.shape[0] - kh, a.shape[1] - kw))
+        for i in range(c.shape[0]):
+            for j in range(c.shape[1]):
+                c[i, j] = np.sum(k * a[i : i + kh, j : j + kw])
+        return c
 
-    with pytest.raises(ExerciseFailed, match="looked down the columns"):
-        ch09.accuracy_from_logits(wrong_axis)
+    with pytest.raises(ExerciseFailed, match="one row and one column too small"):
+        ch09.conv2d_single_channel(off_by_one)
 
-    def untied_bias(C, F, K, H, W):  # seed 002: b_ij, one bias per output position
-        oh, ow = H - K + 1, W - K + 1
-        return F * C * K * K + F * oh * ow
+    def seed_sums_to_two(a, dout):  # [002] Explication: Σ_{p=0}^{2} Σ_{l=0}^{2}
+        kh, kw = a.shape[0] - dout.shape[0] + 1, a.shape[1] - dout.shape[1] + 1
+        dk = np.zeros((kh, kw))
+        for i in range(kh):
+            for j in range(kw):
+                for p in range(min(3, dout.shape[0])):
+                    for q in range(min(3, dout.shape[1])):
+                        dk[i, j] += dout[p, q] * a[i + p, j + q]
+        return dk
 
-    with pytest.raises(ExerciseFailed, match="seed 002's b_ij"):
-        ch09.conv_param_count(untied_bias)
-
-    def no_floor(H, W, K, S, P):
-        return (H + 2 * P - K) / S + 1, (W + 2 * P - K) / S + 1
-
-    with pytest.raises(ExerciseFailed, match="not whole numbers"):
-        ch09.conv_output_shape(no_floor)
-
-    def padding_once(H, W, K, S, P):
-        return (H + P - K) // S + 1, (W + P - K) // S + 1
-
-    with pytest.raises(ExerciseFailed, match="on each side"):
-        ch09.conv_output_shape(padding_once)
-
-    def numpy_ints(H, W, K, S, P):  # numpy integers and a list are as good as a tuple of ints
-        return [np.int64(v) for v in conv_output_shape(H, W, K, S, P)]
-
-    ch09.conv_output_shape(numpy_ints)
+    with pytest.raises(ExerciseFailed, match="from 0 to"):
+        ch09.conv_kernel_grad(seed_sums_to_two)
+    with pytest.raises(ExerciseFailed, match="weighted by how much E cares"):
+        ch09.conv_kernel_grad(lambda a, dout: conv_kernel_grad(a, np.ones_like(dout)))
+    with pytest.raises(ExerciseFailed, match="untied bias"):
+        ch09.conv_bias_grad(lambda dout: dout.sum(axis=0))
+    with pytest.raises(ExerciseFailed, match="walked backwards"):
+        ch09.conv_input_grad(lambda dout, k: conv_input_grad(dout, k[::-1, ::-1]))
 
 
 @pytest.mark.parametrize(
     "name, wrong",
     [
-        ("conv_output_shape", lambda H, W, K, S, P: (H, W)),
-        ("conv_param_count", lambda C, F, K, H, W: 2 * (F * C * K * K + F)),
-        ("accuracy_from_logits", lambda logits, labels: 0.5),
+        ("conv2d_single_channel", lambda a, k: conv2d_single_channel(a, k) + 1.0),
+        ("conv_kernel_grad", lambda a, dout: 2 * conv_kernel_grad(a, dout)),
+        ("conv_bias_grad", lambda dout: dout.max(axis=(0, 2, 3))),
+        ("conv_input_grad", lambda dout, k: conv_input_grad(dout, k) ** 2),
     ],
 )
 def test_an_unrelated_mistake_gets_the_generic_hint(name, wrong):
@@ -87,35 +110,8 @@ def test_an_unrelated_mistake_gets_the_generic_hint(name, wrong):
     assert not any(h.message in text for h in hints)
 
 
-def test_the_cases_cover_what_the_hints_need():
-    """9.1: H ≠ W, strides that do not tile, padding; 9.2: several channels, no 1×1 output;
-    9.3: N = K first, then other shapes, and accuracies strictly between 0 and 1."""
-    c91, c92, c93 = ch09._cases_91(), ch09._cases_92(), ch09._cases_93()
-    assert all(len(cases) >= 20 for cases in (c91, c92, c93))
-    assert c91[0]["H"] != c91[0]["W"]
-    assert any((c["H"] + 2 * c["P"] - c["K"]) % c["S"] for c in c91)
-    assert any(c["P"] > 0 for c in c91) and any(c["S"] > 1 for c in c91)
-    assert any(c["C"] > 1 for c in c92)
-    assert all((c["H"] - c["K"] + 1) * (c["W"] - c["K"] + 1) >= 2 for c in c92)
-    assert c93[0]["logits"].shape == (10, 10)
-    assert any(c["logits"].shape[0] != c["logits"].shape[1] for c in c93)
-    for c in c93:
-        acc = accuracy_from_logits(**c)
-        assert 0 < acc < 1
-
-
-def test_the_reference_agrees_with_the_formula_on_every_case():
-    """The references run bplib; they agree with the closed forms the book derives."""
-    for case in ch09._cases_91():
-        assert ch09._output_shape_reference(**case) == conv_output_shape(**case)
-    for case in ch09._cases_92():
-        assert ch09._param_count_reference(**case) == conv_param_count(**case)
-    for case in ch09._cases_93():
-        assert ch09._accuracy_reference(**case) == pytest.approx(accuracy_from_logits(**case))
-
-
-def test_the_checks_are_in_the_book_namespace():
-    from bplib.exercises import check
-
-    for name in ("conv_output_shape", "conv_param_count", "accuracy_from_logits"):
-        assert getattr(check, name) is getattr(ch09, name)
+def test_there_are_enough_cases_and_they_start_with_seed_002s_shapes():
+    for cases in (ch09._cases_91(), ch09._cases_92(), ch09._cases_93(), ch09._cases_94()):
+        assert len(cases) >= 20
+    first = ch09._cases_91()[0]
+    assert first["a"].shape == (3, 3) and first["k"].shape == (2, 2)

@@ -121,7 +121,7 @@ def test_cli_reports_and_refuses(tmp_path, capsys):
     written = json.loads((tmp_path / "ok" / "01_demo.ipynb").read_text())
     assert "secret_line" not in json.dumps(written)
     make_notebook(
-        src / "bad.ipynb", [("md", "Exercise 9.9: x"), ("code", f"def f():\n    {BEGIN}\n")]
+        src / "bad.ipynb", [("md", "Exercise 10.9: x"), ("code", f"def f():\n    {BEGIN}\n")]
     )
     assert exercises_main(["student", str(src), "-o", str(tmp_path / "bad")]) == 2
     assert "nothing was written" in capsys.readouterr().err

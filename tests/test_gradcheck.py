@@ -100,7 +100,7 @@ def test_check_loss(rng):
 
     class NoFactorTwo(MSELoss):
         def backward(self):
-            return super().backward() / 2  # seed 001's ½‖y − d‖² gradient with a mean loss
+            return super().backward() / 2  # [001] Pierret's ½‖y − d‖² gradient with a mean loss
 
     report = check_loss(NoFactorTwo(), pred, target)
     assert not report.ok and report.entries[0].name == "pred"

@@ -1,5 +1,5 @@
-"""MaxPool2d / AvgPool2d: hand-computed cases (seed 002's 2×2 average), naive == vectorised,
-gradchecks, ties, overlapping windows, strides that do not tile, bad input."""
+"""MaxPool2d / AvgPool2d: hand-computed cases ([002] Explication's 2×2 average), naive ==
+vectorised, gradchecks, ties, overlapping windows, strides that do not tile, bad input."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_avgpool_2x2_gradient_is_dout_over_4_spread_seed_002():
                          [-1.0, -1.0, 0.5, 0.5],
                          [-1.0, -1.0, 0.5, 0.5]])
     np.testing.assert_array_equal(dx[0, 0], expected)
-    # the seed's formula, entry by entry: dE/da_ij = 1/4 dE/db_kl, k = i // 2, l = j // 2
+    # the source's formula, entry by entry: dE/da_ij = 1/4 dE/db_kl, k = i // 2, l = j // 2
     for i in range(4):
         for j in range(4):
             assert dx[0, 0, i, j] == dout[0, 0, i // 2, j // 2] / 4

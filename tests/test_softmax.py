@@ -63,7 +63,7 @@ def test_vjp_equals_jacobian_transpose_times_dout(rng):
 
 
 def test_diagonal_only_jacobian_is_wrong(rng):
-    """Seed 002's l_i(1 − l_i) alone (erratum) fails against the full Jacobian."""
+    """[002] Explication's l_i(1 − l_i) alone (erratum) fails against the full Jacobian."""
     x = rng.standard_normal((1, 4))
     dout = rng.standard_normal((1, 4))
     layer = Softmax()

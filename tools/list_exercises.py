@@ -34,7 +34,7 @@ def exercise_block(book: Path) -> str:
         exercises = convert_notebook(nb).exercises
         if not exercises:
             continue
-        lines.append(f"- {{doc}}`{nb.stem}` — {chapter_title(nb)}")
+        lines.append(f"- {{doc}}`{nb.stem}`")  # the link shows the chapter's title
         for title in exercises:
             number, _, rest = title.partition(":")
             lines.append(f"  - **{number}**{':' if rest else ''}{rest}")

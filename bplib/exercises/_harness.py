@@ -69,6 +69,14 @@ def _close(got, expected, rtol: float, atol: float) -> bool:
     )
 
 
+def passed_line(exercise: str, n_cases: int) -> str:
+    """The one line a passing check prints, short enough for any page: "✓ Exercise 4.1: all 24
+    random cases pass." (the exercise's title is in the cell just above)."""
+    number, _, title = exercise.partition(":")
+    part = title[title.rindex("(") :] if title.rstrip().endswith(")") and "(" in title else ""
+    return f"✓ {number}{' ' + part.strip() if part else ''}: all {n_cases} random cases pass."
+
+
 def check_function_cases(
     exercise: str,
     user_fn: Callable[..., Any],
@@ -138,4 +146,4 @@ def check_function_cases(
             )
         lines.append(f"  hint:     {hint}")
         raise ExerciseFailed("\n".join(lines))
-    print(f"✓ {exercise}: your function passes all {len(cases)} random cases.")
+    print(passed_line(exercise, len(cases)))

@@ -1,4 +1,4 @@
-"""Exercise checks of chapter 1, "The chain rule and computational graphs" (seeds 001, 000).
+"""Exercise checks of chapter 1, "The chain rule and computational graphs" ([001] Pierret, [000] Maaoui).
 
     check.grad_log_xy(grad_log_xy)         Exercise 1.1  ∂z/∂x and ∂z/∂y of z = log(xy)
     check.mul_backward(mul_backward)       Exercise 1.2  a multiply node's downstream gradients
@@ -6,8 +6,8 @@
 
 Every reference is computed by :mod:`bplib.autodiff` (a graph of ``Value`` nodes and one
 ``backward()``), not by the formula the reader is asked for. The known wrong answers are the
-mistakes the seeds invite: seed 001's "= 1/r" (read as 1/y, the derivatives swapped), a
-local gradient dropped, an upstream gradient forgotten, and seed 000's single-dependence
+mistakes the sources invite: [001] Pierret's "= 1/r" (read as 1/y, the derivatives swapped), a
+local gradient dropped, an upstream gradient forgotten, and [000] Maaoui's single-dependence
 sentence applied to a multiple dependence (one path kept) (book: eq-logxy, eq-upstream-local,
 eq-chain-multiple).
 """
@@ -52,7 +52,7 @@ def _log_xy_cases(rng: np.random.Generator) -> list[dict]:
 LOG_XY_HINTS = (
     Hint(
         lambda x, y: (1.0 / y, 1.0 / x),
-        "your two derivatives are swapped: the trap of the seed's last line, '= 1/r'. After "
+        "your two derivatives are swapped: the trap of the source's last line, '= 1/r'. After "
         "multiplying the local gradients, put back what v stands for before simplifying, and "
         "ask which variable is left.",
     ),
@@ -174,7 +174,7 @@ TWO_PATHS_HINTS = (
     Hint(
         _path1,
         "you followed only the path through a1, as if z depended on t through a1 alone (the "
-        "single-dependence case that seed 000's sentence repeats). t also reaches z through "
+        "single-dependence case that [000] Maaoui's sentence repeats). t also reaches z through "
         "a2: every path from t to z contributes.",
     ),
     Hint(

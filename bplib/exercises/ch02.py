@@ -1,4 +1,4 @@
-"""Exercise checks of chapter 2, "One neuron, one example" (seed 003).
+"""Exercise checks of chapter 2, "One neuron, one example" ([003] Calcul).
 
     check.neuron_grads(neuron_grads)       Exercise 2.1  dC0/dw and dC0/db of one neuron
     check.neuron_da_prev(neuron_da_prev)   Exercise 2.2  dC0/da_k^(L-1) with several neurons j
@@ -6,7 +6,7 @@
 
 Every reference is computed by bplib's layers (a ``Linear`` followed by a ``Sigmoid`` and an
 ``MSELoss``), not by the formula the reader is asked for; the known wrong answers are the
-mistakes seed 003's derivation invites (book: eq-neuron-dw, eq-neuron-db, eq-neuron-sum-k,
+mistakes [003] Calcul's derivation invites (book: eq-neuron-dw, eq-neuron-db, eq-neuron-sum-k,
 eq-neuron-batch).
 """
 

@@ -1,4 +1,4 @@
-"""Exercise checks of chapter 3, "Backprop in matrix form" (seeds 001 and 004).
+"""Exercise checks of chapter 3, "Backprop in matrix form" ([001] Pierret and [004] Pappens).
 
     check.linear_backward(linear_backward)   Exercise 3.1  dx, dW, db of a batched Linear
     check.delta_recursion(delta_recursion)   Exercise 3.2  one step of the δ recursion
@@ -79,7 +79,7 @@ HINTS_31 = {
     "dx": [
         Hint(
             _safe(lambda x, W, b, dout: dout @ W.T),
-            "dx uses W the wrong way round: you carried seed 001's transpose over literally, but "
+            "dx uses W the wrong way round: you carried [001] Pierret's transpose over literally, but "
             "in bplib's layout (one example per row) the forward pass already multiplies by W.T. "
             "Let the shapes guide you: dout is (N, M), W is (M, D), dx must be (N, D).",
         ),
@@ -222,7 +222,7 @@ def _cases_32():
 def delta_recursion(user_fn) -> None:
     """Check ``user_fn(delta_next, W_next, a) -> delta`` (book: eq-delta, eq-grad-h).
 
-    Column convention of seed 001, one example, sigmoid activation h_k = σ(a_k):
+    Column convention of [001] Pierret, one example, sigmoid activation h_k = σ(a_k):
     delta_next = δ_{k+1} (n_{k+1},), W_next = W_{k+1} (n_{k+1}, n_k), a = a_k (n_k,);
     the answer is δ_k (n_k,).
     """
@@ -233,7 +233,7 @@ def delta_recursion(user_fn) -> None:
         reference=_delta_reference,
         hints=HINTS_32,
         generic_hint=(
-            "do it in two steps, as seed 001's backward loop does: first the gradient with "
+            "do it in two steps, as [001] Pierret's backward loop does: first the gradient with "
             "respect to h_k, then through the activation; check each step's shape."
         ),
     )

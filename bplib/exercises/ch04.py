@@ -4,7 +4,7 @@
 Each check draws seeded random cases, compares the reader's function with bplib
 (:class:`bplib.layers.Softmax`, :class:`bplib.losses.CrossEntropyLoss`,
 :func:`bplib.layers.softmax.log_softmax`), and names the typical mistake when the answer
-matches it. Seed 002's errata (book, chapter 4) are among those mistakes.
+matches it. [002] Explication's errata (book, chapter 4) are among those mistakes.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _softmax_backward_cases():
 _SOFTMAX_BACKWARD_HINTS = [
     Hint(
         lambda logits, dout: dout * softmax(logits) * (1 - softmax(logits)),
-        "you kept only the diagonal of the softmax Jacobian (seed 002's mistake). Every output "
+        "you kept only the diagonal of the softmax Jacobian ([002] Explication's mistake). Every output "
         "l_i depends on every input a_j, because all of them share the denominator: the "
         "gradient reaching a_j collects a term from every output, not only from l_j.",
     ),

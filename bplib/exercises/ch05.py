@@ -2,7 +2,7 @@
 ``check.tanh_backward``.
 
 Each exercise is the backward pass of an element-wise activation, ``dx = dout ⊙ g'(x)``
-(seed 001: ∇_a E = ∇_h E ⊙ g'(a)); the reference is the bplib layer's own ``backward``.
+([001] Pierret: ∇_a E = ∇_h E ⊙ g'(a)); the reference is the bplib layer's own ``backward``.
 """
 
 from __future__ import annotations

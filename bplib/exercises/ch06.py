@@ -1,4 +1,4 @@
-"""Exercise checks of chapter 6, "Gradient descent, SGD, mini-batches and epochs" (seeds 001, 003).
+"""Exercise checks of chapter 6, "Gradient descent, SGD, mini-batches and epochs" ([001] Pierret, [003] Calcul).
 
     check.minibatch_gradient(minibatch_gradient)   Exercise 6.1  the gradient of a mini-batch
     check.sgd_momentum_step(sgd_momentum_step)     Exercise 6.2  one step of SGD with momentum
@@ -6,9 +6,9 @@
 
 The momentum reference is bplib's own optimizer (:class:`bplib.optim.SGD`); the mini-batch
 gradient is the mean that bplib's losses produce (``reduction='mean'``); an epoch is checked
-for what seed 001 says it is: every example exactly once, in batches taken in a random order
+for what [001] Pierret says it is: every example exactly once, in batches taken in a random order
 (book: eq-minibatch-grad, eq-sgd-momentum, eq-gd-step). The known wrong answers include the
-slips of seed 001's slides (dividing by the gradient, the lost minus sign, the sum).
+slips of [001] Pierret's slides (dividing by the gradient, the lost minus sign, the sum).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bplib.exercises._harness import ExerciseFailed, Hint, check_function_cases
+from bplib.exercises._harness import ExerciseFailed, Hint, check_function_cases, passed_line
 from bplib.exercises._harness import tolerant as _safe
 
 __all__ = ["minibatch_gradient", "sgd_momentum_step", "epoch_batches"]
@@ -182,13 +182,13 @@ def _other_convention(w, v, g, lr, momentum):
 HINTS_62 = [
     Hint(
         _divided,
-        "you divided by the velocity, the slip of one slide of seed 001 (« W ← W − γ/g »): a "
+        "you divided by the velocity, the slip of one slide of [001] Pierret (« W ← W − γ/g »): a "
         "step must get smaller when the gradient gets smaller, near a minimum, not larger.",
     ),
     Hint(
         _added,
         "your weights move uphill: a step goes against the gradient, so that the loss "
-        "decreases (the transcription of seed 001 lost this sign on several slides).",
+        "decreases (the transcription of [001] Pierret lost this sign on several slides).",
     ),
     Hint(
         _old_velocity,
@@ -273,7 +273,7 @@ HINT_SIZES = (
     "has batch_size examples, except the last one, which holds what is left."
 )
 HINT_ORDER = (
-    "your batches follow the order of the data set: seed 001 takes them « dans un ordre "
+    "your batches follow the order of the data set: [001] Pierret takes them « dans un ordre "
     "aléatoire », so that consecutive steps do not always see the same examples together. "
     "Shuffle with the rng you are given."
 )
@@ -361,7 +361,7 @@ def _fail_63(index, total, n, batch_size, seed, got, hint):
 def epoch_batches(user_fn) -> None:
     """Check ``user_fn(n, batch_size, rng) -> list of index arrays`` (book: eq-minibatch-grad).
 
-    One epoch of seed 001's algorithm over a data set of n examples: the indices 0..n-1, each
+    One epoch of [001] Pierret's algorithm over a data set of n examples: the indices 0..n-1, each
     exactly once, in a random order drawn from ``rng`` (a ``numpy.random.Generator``), cut into
     consecutive batches of ``batch_size`` indices, the last one shorter when batch_size does
     not divide n. Any random order is accepted, as long as it comes from ``rng``.
@@ -403,4 +403,4 @@ def epoch_batches(user_fn) -> None:
         other = _call_63(user_fn, n, batch_size, seed + 1, index=index, total=total)
         if np.array_equal(np.concatenate(other), seen):
             fail(HINT_FIXED)
-    print(f"✓ {EX63}: your function passes all {total} random cases.")
+    print(passed_line(EX63, total))

@@ -1,14 +1,13 @@
-"""Exercise checks of chapter 8, "Convolution" (seeds 002 and 000).
+"""Exercise checks of chapter 8, "Pooling" ([002] Explication and [000] Maaoui).
 
-    check.conv2d_single_channel(conv2d_single_channel)   Exercise 8.1  the forward pass
-    check.conv_kernel_grad(conv_kernel_grad)             Exercise 8.2  ∂E/∂k, one channel
-    check.conv_bias_grad(conv_bias_grad)                 Exercise 8.3  the shared bias
-    check.conv_input_grad(conv_input_grad)               Exercise 8.4  ∂E/∂a, one channel
+    check.avgpool2x2_backward(avgpool2x2_backward)  Exercise 8.1  [002] Explication's 2×2 average pooling
+    check.maxpool_backward(maxpool_backward)        Exercise 8.2  max pooling, k×k, stride k
+    check.avgpool_backward(avgpool_backward)        Exercise 8.3  average pooling, any k, stride
 
-Every reference is computed by bplib's :class:`bplib.layers.Conv2d` (one input channel, one
-output channel, stride 1, no padding, for 8.1, 8.2 and 8.4), not by the formula the reader is
-asked for (book: eq-conv-forward, eq-conv-grad-k, eq-conv-grad-b, eq-conv-grad-x). Seed 002's
-errata are among the known wrong answers.
+Every reference is computed by bplib's layers (:class:`bplib.layers.AvgPool2d`,
+:class:`bplib.layers.MaxPool2d`) on a one-image, one-channel batch, not by the formula the
+reader is asked for (book: eq-avgpool-grad, eq-maxpool-grad, eq-pool-output-size). The random
+inputs are continuous, so a window never holds two equal maxima.
 """
 
 from __future__ import annotations
@@ -18,101 +17,102 @@ import numpy as np
 from bplib.exercises._harness import Hint, check_function_cases
 from bplib.exercises._harness import tolerant as _safe
 
-__all__ = ["conv2d_single_channel", "conv_kernel_grad", "conv_bias_grad", "conv_input_grad"]
+__all__ = ["avgpool2x2_backward", "maxpool_backward", "avgpool_backward"]
 
-EX81 = "Exercise 8.1: the forward pass of one channel"
-EX82 = "Exercise 8.2: the kernel gradient"
-EX83 = "Exercise 8.3: the gradient of a shared bias"
-EX84 = "Exercise 8.4: the input gradient"
+EX81 = "Exercise 8.1: the gradient of [002] Explication's 2×2 average pooling"
+EX82 = "Exercise 8.2: where the gradient of max pooling goes"
+EX83 = "Exercise 8.3: average pooling with any kernel and stride"
 
 N_CASES = 24
 
 
-def _conv_layer(k):
-    """A bplib Conv2d with one input and one output channel whose kernel is ``k`` and bias 0."""
-    from bplib.layers import Conv2d
-
-    k = np.asarray(k, dtype=np.float64)
-    layer = Conv2d(1, 1, k.shape, rng=np.random.default_rng(0))
-    layer.params["W"][...] = k[None, None]
-    layer.params["b"][...] = 0.0
-    return layer
+def _pool_backward(layer, x, dout):
+    """Run a bplib pooling layer on the 2-d ``x`` seen as a (1, 1, H, W) batch; return dx (H, W)."""
+    layer.forward(np.asarray(x, dtype=np.float64)[None, None])
+    return layer.backward(np.asarray(dout, dtype=np.float64)[None, None])[0, 0]
 
 
-def _xcorr_valid(a, k):
-    """Valid cross-correlation written with loops (used to build wrong answers only)."""
-    oh, ow = a.shape[0] - k.shape[0] + 1, a.shape[1] - k.shape[1] + 1
-    out = np.zeros((oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            out[i, j] = np.sum(k * a[i : i + k.shape[0], j : j + k.shape[1]])
-    return out
+def _windows(shape, k, s):
+    """Top-left corners (r, c) of the k×k windows with stride s that fit in ``shape`` (floor)."""
+    h, w = shape
+    return [(p * s, q * s) for p in range((h - k) // s + 1) for q in range((w - k) // s + 1)]
 
 
 # --- Exercise 8.1 -------------------------------------------------------------------------------
 
 
-def _forward_reference(a, k):
-    return _conv_layer(k).forward(np.asarray(a, dtype=np.float64)[None, None])[0, 0]
+def _avg2x2_reference(dout):
+    from bplib.layers import AvgPool2d
+
+    h, w = dout.shape
+    return _pool_backward(AvgPool2d(2), np.zeros((2 * h, 2 * w)), dout)
 
 
-def _flipped(a, k):
-    return _xcorr_valid(a, k[::-1, ::-1])
+def _avg2x2_no_quarter(dout):
+    return np.kron(dout, np.ones((2, 2)))
 
 
-def _one_short(a, k):
-    return _xcorr_valid(a, k)[:-1, :-1]
+def _avg2x2_one_element(dout):
+    da = np.zeros((2 * dout.shape[0], 2 * dout.shape[1]))
+    da[0::2, 0::2] = dout / 4
+    return da
 
 
-def _transposed_kernel(a, k):
-    return _xcorr_valid(a, k.T)
+def _avg2x2_one_element_no_quarter(dout):
+    return 4 * _avg2x2_one_element(dout)
+
+
+def _avg2x2_half(dout):
+    return np.kron(dout, np.ones((2, 2))) / 2
 
 
 HINTS_81 = [
     Hint(
-        _safe(_flipped),
-        "your output is what the kernel rotated by 180° gives: that is the convolution of "
-        "mathematics. CNN layers (bplib, PyTorch, seed 002) slide the kernel as it is and "
-        "multiply k_kl with the input at the same offset (k, l) from the window's corner.",
+        _avg2x2_no_quarter,
+        "every entry is 4 times too large: when one input of a window moves by ε, the average "
+        "b of that window moves by less than ε — that ratio is the local gradient.",
     ),
     Hint(
-        _safe(_one_short),
-        "your output is one row and one column too small: count the positions of a window of "
-        "width 2 in a row of 3 — both the first and the last position count.",
+        _avg2x2_one_element,
+        "you gave the gradient to one input per window only: all four inputs of a window enter "
+        "its average in the same way, so all four receive the same share.",
     ),
     Hint(
-        _safe(_transposed_kernel),
-        "rows and columns of the kernel are swapped: the first index of k_kl moves down the "
-        "input, the second moves right.",
+        _avg2x2_one_element_no_quarter,
+        "you gave the whole gradient to one input per window: all four inputs of a window enter "
+        "its average in the same way, and each of them moves the average by only part of its "
+        "own change.",
+    ),
+    Hint(
+        _avg2x2_half,
+        "every entry is twice too large: count the inputs of one 2×2 window again.",
     ),
 ]
 
 
 def _cases_81():
-    rng = np.random.default_rng(801)
+    rng = np.random.default_rng(701)
     cases = []
-    for i in range(N_CASES):
-        # the first cases are seed 002's shapes: a 3×3 input and a 2×2 kernel
-        kh, kw = (2, 2) if i < 4 else (int(rng.integers(1, 4)), int(rng.integers(2, 4)))
-        h, w = (3, 3) if i < 4 else (kh + int(rng.integers(1, 4)), kw + int(rng.integers(1, 4)))
-        cases.append({"a": rng.standard_normal((h, w)), "k": rng.standard_normal((kh, kw))})
+    for _ in range(N_CASES):
+        h, w = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        cases.append({"dout": rng.standard_normal((h, w))})
     return cases
 
 
-def conv2d_single_channel(user_fn) -> None:
-    """Check ``user_fn(a, k) -> c``, the valid cross-correlation (book: eq-conv-forward).
+def avgpool2x2_backward(user_fn) -> None:
+    """Check ``user_fn(dout) -> da`` for [002] Explication's 2×2 average pooling (book: eq-avgpool-grad).
 
-    a (H, W), k (KH, KW); c has shape (H − KH + 1, W − KW + 1) and no bias.
+    dout (h, w) is ∂E/∂b; the answer is ∂E/∂a of shape (2h, 2w).
     """
     check_function_cases(
         EX81,
         user_fn,
         _cases_81(),
-        reference=_forward_reference,
+        reference=_avg2x2_reference,
         hints=HINTS_81,
         generic_hint=(
-            "compute c[0, 0] by hand for this case (the kernel laid on the top-left corner of a, "
-            "products summed) and compare it with your c[0, 0]."
+            "take a 2×2 dout, work out by hand which b_kl each a_ij enters and with which "
+            "coefficient, and compare with your output entry by entry."
         ),
     )
 
@@ -120,95 +120,81 @@ def conv2d_single_channel(user_fn) -> None:
 # --- Exercise 8.2 -------------------------------------------------------------------------------
 
 
-def _kernel_grad_reference(a, dout):
-    a = np.asarray(a, dtype=np.float64)
-    kshape = (a.shape[0] - dout.shape[0] + 1, a.shape[1] - dout.shape[1] + 1)
-    layer = _conv_layer(np.zeros(kshape))
-    layer.forward(a[None, None])
-    layer.backward(np.asarray(dout, dtype=np.float64)[None, None])
-    return layer.grads["W"][0, 0]
+def _maxpool_reference(x, dout, k):
+    from bplib.layers import MaxPool2d
+
+    return _pool_backward(MaxPool2d(k), x, dout)
 
 
-def _kshape(a, dout):
-    return a.shape[0] - dout.shape[0] + 1, a.shape[1] - dout.shape[1] + 1
+def _spread(x, dout, k, *, scale):
+    dx = np.zeros_like(x)
+    for n, (r, c) in enumerate(_windows(x.shape, k, k)):
+        p, q = divmod(n, dout.shape[1])
+        dx[r : r + k, c : c + k] += dout[p, q] * scale
+    return dx
 
 
-def _sum_over_kernel_positions(a, dout):
-    kh, kw = _kshape(a, dout)
-    dk = np.zeros((kh, kw))
-    for i in range(kh):
-        for j in range(kw):
-            dk[i, j] = np.sum(dout[:kh, :kw] * a[i : i + kh, j : j + kw])
-    return dk
-
-
-def _no_dout(a, dout):
-    return _xcorr_valid(a, np.ones_like(dout))
-
-
-def _rotated(a, dout):
-    return _kernel_grad_reference(a, dout)[::-1, ::-1]
-
-
-def _seed_bound_two(a, dout):
-    """Seed 002's sums 'from 0 to 2': at most 3×3 output positions."""
-    return _xcorr_valid(
-        a, np.pad(dout[:3, :3], ((0, max(0, dout.shape[0] - 3)), (0, max(0, dout.shape[1] - 3))))
-    )
+def _to_argfn(x, dout, k, *, argfn, weight=True):
+    dx = np.zeros_like(x)
+    for n, (r, c) in enumerate(_windows(x.shape, k, k)):
+        p, q = divmod(n, dout.shape[1])
+        i, j = np.unravel_index(argfn(x[r : r + k, c : c + k]), (k, k))
+        dx[r + i, c + j] += dout[p, q] if weight else 1.0
+    return dx
 
 
 HINTS_82 = [
     Hint(
-        _safe(_seed_bound_two),
-        "your sums stop after 3 terms in each direction (seed 002 writes its sums from 0 to "
-        "2): k_ij is used once at every output position, and the sum must visit all of them, "
-        "however large the output is.",
+        _safe(lambda x, dout, k: _spread(x, dout, k, scale=1.0 / (k * k))),
+        "you spread the gradient over the whole window, as average pooling does: the maximum "
+        "depends on one input only (the others can move a little without changing it).",
     ),
     Hint(
-        _safe(_sum_over_kernel_positions),
-        "you summed over as many positions as the kernel has: k_ij is used once at every "
-        "OUTPUT position, so the sum runs over all the entries of dout.",
+        _safe(lambda x, dout, k: _spread(x, dout, k, scale=1.0)),
+        "you gave the gradient to every element of the window: the maximum depends on one input "
+        "only (the others can move a little without changing it).",
     ),
     Hint(
-        _safe(_no_dout),
-        "each term must be weighted by how much E cares about the output it feeds: the chain "
-        "rule multiplies the local gradient by the upstream one.",
+        _safe(lambda x, dout, k: _to_argfn(x, dout, k, argfn=np.argmin)),
+        "you sent the gradient to the smallest element of each window: which input does the "
+        "output of max pooling copy?",
     ),
     Hint(
-        _safe(_rotated),
-        "your answer is the right one rotated by 180°: which input does k_ij multiply when the "
-        "window sits at output (p, q)? It is at offset (i, j) from the window's corner.",
+        _safe(lambda x, dout, k: _to_argfn(x, dout, k, argfn=np.argmax, weight=False)),
+        "the right inputs receive something, but not the right amount: the local gradient of "
+        "the maximum is 1, and the downstream gradient is upstream × local.",
     ),
 ]
 
 
 def _cases_82():
-    rng = np.random.default_rng(802)
+    rng = np.random.default_rng(702)
     cases = []
     for i in range(N_CASES):
-        kh, kw = (2, 2) if i < 4 else (int(rng.integers(2, 4)), int(rng.integers(2, 4)))
-        # outputs larger than the kernel (and than 3×3) tell the known mistakes apart
-        oh, ow = (2, 2) if i < 4 else (int(rng.integers(kh, 6)), int(rng.integers(max(kw, 4), 6)))
-        a = rng.standard_normal((oh + kh - 1, ow + kw - 1))
-        cases.append({"a": a, "dout": rng.standard_normal((oh, ow))})
+        k = int(rng.integers(2, 4))
+        oh, ow = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        # the last cases leave rows / columns that no window covers (floor, like PyTorch)
+        extra_h, extra_w = (int(rng.integers(0, k)), int(rng.integers(1, k))) if i >= 16 else (0, 0)
+        x = rng.standard_normal((oh * k + extra_h, ow * k + extra_w))
+        cases.append({"x": x, "dout": rng.standard_normal((oh, ow)), "k": k})
     return cases
 
 
-def conv_kernel_grad(user_fn) -> None:
-    """Check ``user_fn(a, dout) -> dk`` for one channel, stride 1 (book: eq-conv-grad-k).
+def maxpool_backward(user_fn) -> None:
+    """Check ``user_fn(x, dout, k) -> dx``, k×k max pooling, stride k (book: eq-maxpool-grad).
 
-    a (H, W) is the input, dout (OH, OW) is ∂E/∂c; the kernel, and the answer, have shape
-    (H − OH + 1, W − OW + 1).
+    x (H, W), dout (H // k, W // k), k an int; the answer has x's shape. Rows and columns that
+    no window covers (when k does not divide H or W) get a zero gradient.
     """
     check_function_cases(
         EX82,
         user_fn,
         _cases_82(),
-        reference=_kernel_grad_reference,
+        reference=_maxpool_reference,
         hints=HINTS_82,
         generic_hint=(
-            "list the outputs c_pq that k_00 enters and the input it multiplies in each; "
-            "compare your dk[0, 0] with that sum weighted by dout."
+            "for one window, nudge each input by a small ε and see which nudge changes the "
+            "output; compare with your dx on that window."
         ),
     )
 
@@ -216,139 +202,72 @@ def conv_kernel_grad(user_fn) -> None:
 # --- Exercise 8.3 -------------------------------------------------------------------------------
 
 
-def _bias_grad_reference(dout):
-    from bplib.layers import Conv2d
+def _avgpool_reference(dout, x_shape, k, s):
+    from bplib.layers import AvgPool2d
 
-    n, f, oh, ow = dout.shape
-    layer = Conv2d(1, f, 1, rng=np.random.default_rng(0))
-    layer.forward(np.zeros((n, 1, oh, ow)))
-    layer.backward(np.asarray(dout, dtype=np.float64))
-    return layer.grads["b"]
+    return _pool_backward(AvgPool2d(k, stride=s), np.zeros(x_shape), dout)
+
+
+def _avg_general(dout, x_shape, k, s, *, scale, accumulate=True):
+    da = np.zeros(x_shape)
+    for n, (r, c) in enumerate(_windows(x_shape, k, s)):
+        p, q = divmod(n, dout.shape[1])
+        if accumulate:
+            da[r : r + k, c : c + k] += dout[p, q] * scale
+        else:
+            da[r : r + k, c : c + k] = dout[p, q] * scale
+    return da
 
 
 HINTS_83 = [
     Hint(
-        lambda dout: dout.sum(axis=0),
-        "you returned one gradient per position: that is seed 002's untied bias b_ij. bplib's "
-        "Conv2d (like PyTorch's) has one bias per output channel, added at every position of "
-        "every example, and each of those uses contributes.",
+        _safe(
+            lambda dout, x_shape, k, s: _avg_general(
+                dout, x_shape, k, s, scale=1 / (k * k), accumulate=False
+            )
+        ),
+        "where windows overlap (stride smaller than the kernel), an input belongs to several "
+        "windows and feeds several outputs: its gradient collects a contribution from each "
+        "(two paths add). Yours keeps only the last one.",
     ),
     Hint(
-        lambda dout: dout.sum(axis=(2, 3)),
-        "you kept one gradient per example: the same bias b_f is used by every example of the "
-        "batch, so their contributions add.",
+        _safe(lambda dout, x_shape, k, s: _avg_general(dout, x_shape, k, s, scale=1 / k)),
+        "the share is off by a factor k: count the inputs of one k×k window.",
     ),
     Hint(
-        lambda dout: dout[0].sum(axis=(1, 2)),
-        "you used the first example only: the same bias b_f is used by every example of the "
-        "batch, so their contributions add.",
-    ),
-    Hint(
-        lambda dout: dout.mean(axis=(0, 2, 3)),
-        "you averaged: the bias is added at every position, each use contributes its full "
-        "dout (if the loss averages over the batch, dout already carries that 1/N).",
-    ),
-    Hint(
-        lambda dout: dout.sum(axis=(0, 1, 2)),
-        "you summed over the wrong axes: the answer has one entry per output channel f "
-        "(axis 1 of dout).",
+        _safe(lambda dout, x_shape, k, s: _avg_general(dout, x_shape, k, s, scale=1.0)),
+        "you passed dout on without the local gradient: an input moves the average of its "
+        "window by only a fraction of its own change.",
     ),
 ]
 
 
 def _cases_83():
-    rng = np.random.default_rng(803)
+    rng = np.random.default_rng(703)
     cases = []
-    for _ in range(N_CASES):
-        n, f = int(rng.integers(2, 4)), int(rng.integers(2, 5))
-        oh, ow = int(rng.integers(2, 5)), int(rng.integers(2, 5))
-        cases.append({"dout": rng.standard_normal((n, f, oh, ow))})
+    for i in range(N_CASES):
+        k = int(rng.integers(2, 4))
+        s = [1, k - 1, k, k + 1][i % 4] if k > 2 else [1, 1, 2, 3][i % 4]
+        h, w = int(rng.integers(k, k + 6)), int(rng.integers(k, k + 6))
+        oh, ow = (h - k) // s + 1, (w - k) // s + 1
+        cases.append({"dout": rng.standard_normal((oh, ow)), "x_shape": (h, w), "k": k, "s": s})
     return cases
 
 
-def conv_bias_grad(user_fn) -> None:
-    """Check ``user_fn(dout) -> db`` for a bias shared per output channel (book: eq-conv-grad-b).
+def avgpool_backward(user_fn) -> None:
+    """Check ``user_fn(dout, x_shape, k, s) -> da`` for k×k average pooling with stride s
+    (book: eq-pool-output-size).
 
-    dout (N, F, OH, OW) is ∂E/∂out; the answer has shape (F,).
+    dout (OH, OW) with OH = ⌊(H − k)/s⌋ + 1; x_shape = (H, W); the answer has shape (H, W).
     """
     check_function_cases(
         EX83,
         user_fn,
         _cases_83(),
-        reference=_bias_grad_reference,
+        reference=_avgpool_reference,
         hints=HINTS_83,
         generic_hint=(
-            "list every output that b_f is added to, and the local gradient of each; compare "
-            "your db[0] with the sum of what reaches b_0."
-        ),
-    )
-
-
-# --- Exercise 8.4 -------------------------------------------------------------------------------
-
-
-def _input_grad_reference(dout, k):
-    dout = np.asarray(dout, dtype=np.float64)
-    oh, ow = dout.shape
-    layer = _conv_layer(k)
-    layer.forward(np.zeros((1, 1, oh + k.shape[0] - 1, ow + k.shape[1] - 1)))
-    return layer.backward(dout[None, None])[0, 0]
-
-
-def _full_unflipped(dout, k):
-    kh, kw = k.shape
-    return _xcorr_valid(np.pad(dout, ((kh - 1, kh - 1), (kw - 1, kw - 1))), k)
-
-
-def _valid_only(dout, k):
-    return _xcorr_valid(dout, k[::-1, ::-1])
-
-
-HINTS_84 = [
-    Hint(
-        _safe(_full_unflipped),
-        "you slid the kernel over dout as it is: a_ij met k_kl at the output c_{i−k, j−l}, so "
-        "seen from a_ij the kernel is walked backwards (rotated by 180°).",
-    ),
-    Hint(
-        _safe(_valid_only),
-        "your answer is smaller than a: every input, including those on the border (which feed "
-        "only one or a few outputs), receives a gradient; let the kernel hang over the edges of "
-        "dout, with zeros outside.",
-    ),
-    Hint(
-        _safe(lambda dout, k: _input_grad_reference(dout, k)[::-1, ::-1]),
-        "your answer is the right one rotated by 180°: which output does a_ij feed through "
-        "k_00? Through k_11?",
-    ),
-]
-
-
-def _cases_84():
-    rng = np.random.default_rng(804)
-    cases = []
-    for i in range(N_CASES):
-        kh, kw = (2, 2) if i < 4 else (int(rng.integers(2, 4)), int(rng.integers(2, 4)))
-        oh, ow = (2, 2) if i < 4 else (int(rng.integers(kh, 5)), int(rng.integers(kw, 5)))
-        cases.append({"dout": rng.standard_normal((oh, ow)), "k": rng.standard_normal((kh, kw))})
-    return cases
-
-
-def conv_input_grad(user_fn) -> None:
-    """Check ``user_fn(dout, k) -> da`` for one channel, stride 1 (book: eq-conv-grad-x).
-
-    dout (OH, OW) is ∂E/∂c, k (KH, KW) the kernel; the answer has the input's shape
-    (OH + KH − 1, OW + KW − 1).
-    """
-    check_function_cases(
-        EX84,
-        user_fn,
-        _cases_84(),
-        reference=_input_grad_reference,
-        hints=HINTS_84,
-        generic_hint=(
-            "list the outputs c_pq that a_00 feeds and the kernel entry that links them; "
-            "compare your da[0, 0] with that sum weighted by dout, then do the same for a "
-            "corner at the other end."
+            "loop over the windows: for each output (p, q), find the inputs of its window and "
+            "add to each of them its share of dout[p, q]; check on a case with stride 1."
         ),
     )

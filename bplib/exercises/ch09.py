@@ -1,13 +1,14 @@
-"""Exercise checks of chapter 9, "Training a CNN" (seed 001's objective).
+"""Exercise checks of chapter 9, "Convolution" ([002] Explication and [000] Maaoui).
 
-    check.conv_output_shape(conv_output_shape)         Exercise 9.1  the size of a conv output
-    check.conv_param_count(conv_param_count)           Exercise 9.2  the parameters of a Conv2d
-    check.accuracy_from_logits(accuracy_from_logits)   Exercise 9.3  accuracy from the scores
+    check.conv2d_single_channel(conv2d_single_channel)   Exercise 9.1  the forward pass
+    check.conv_kernel_grad(conv_kernel_grad)             Exercise 9.2  ∂E/∂k, one channel
+    check.conv_bias_grad(conv_bias_grad)                 Exercise 9.3  the shared bias
+    check.conv_input_grad(conv_input_grad)               Exercise 9.4  ∂E/∂a, one channel
 
-Every reference is computed by bplib, not by the formula the reader is asked for: the output
-shape by running a :class:`bplib.layers.Conv2d` on zeros (book: eq-conv-output-size), the
-parameter count by adding up the sizes of a ``Conv2d``'s own arrays, and the accuracy by
-:func:`bplib.train.accuracy`. Seed 002's bias per position is one of the known wrong answers.
+Every reference is computed by bplib's :class:`bplib.layers.Conv2d` (one input channel, one
+output channel, stride 1, no padding, for 8.1, 8.2 and 8.4), not by the formula the reader is
+asked for (book: eq-conv-forward, eq-conv-grad-k, eq-conv-grad-b, eq-conv-grad-x). [002] Explication's
+errata are among the known wrong answers.
 """
 
 from __future__ import annotations
@@ -16,280 +17,338 @@ import numpy as np
 
 from bplib.exercises._harness import Hint, check_function_cases
 from bplib.exercises._harness import tolerant as _safe
-from bplib.layers.softmax import softmax as _softmax
 
-__all__ = ["conv_output_shape", "conv_param_count", "accuracy_from_logits"]
+__all__ = ["conv2d_single_channel", "conv_kernel_grad", "conv_bias_grad", "conv_input_grad"]
 
-EX91 = "Exercise 9.1: the output size of a convolution"
-EX92 = "Exercise 9.2: the parameters of a convolution layer"
-EX93 = "Exercise 9.3: accuracy from the scores"
+EX91 = "Exercise 9.1: the forward pass of one channel"
+EX92 = "Exercise 9.2: the kernel gradient"
+EX93 = "Exercise 9.3: the gradient of a shared bias"
+EX94 = "Exercise 9.4: the input gradient"
 
 N_CASES = 24
+
+
+def _conv_layer(k):
+    """A bplib Conv2d with one input and one output channel whose kernel is ``k`` and bias 0."""
+    from bplib.layers import Conv2d
+
+    k = np.asarray(k, dtype=np.float64)
+    layer = Conv2d(1, 1, k.shape, rng=np.random.default_rng(0))
+    layer.params["W"][...] = k[None, None]
+    layer.params["b"][...] = 0.0
+    return layer
+
+
+def _xcorr_valid(a, k):
+    """Valid cross-correlation written with loops (used to build wrong answers only)."""
+    oh, ow = a.shape[0] - k.shape[0] + 1, a.shape[1] - k.shape[1] + 1
+    out = np.zeros((oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            out[i, j] = np.sum(k * a[i : i + k.shape[0], j : j + k.shape[1]])
+    return out
 
 
 # --- Exercise 9.1 -------------------------------------------------------------------------------
 
 
-def _output_shape_reference(H, W, K, S, P):
-    """(OH, OW) of Conv2d(1, 1, K, stride=S, padding=P) on an H×W image, by running it."""
-    from bplib.layers import Conv2d
-
-    layer = Conv2d(1, 1, K, stride=S, padding=P, rng=np.random.default_rng(0))
-    return tuple(int(n) for n in layer.forward(np.zeros((1, 1, H, W))).shape[2:])
+def _forward_reference(a, k):
+    return _conv_layer(k).forward(np.asarray(a, dtype=np.float64)[None, None])[0, 0]
 
 
-def _cases_91():
-    rng = np.random.default_rng(901)
-    cases = []
-    for i in range(N_CASES):
-        if i < 4:
-            # a 5×5 kernel with the padding that keeps the size (LeNet's), stride 1, H ≠ W
-            K, S, P = 5, 1, 2
-            H = int(rng.integers(5, 12))
-            W = H + int(rng.integers(1, 5))
-        else:
-            K = int(rng.integers(1, 6))
-            S = 2 if i == 4 else int(rng.integers(1, 4))
-            P = int(rng.integers(0, 3))
-            while True:
-                H, W = (int(v) for v in rng.integers(max(K, 4), 17, size=2))
-                # case 5 has a stride that does not tile the padded rows (a floor to take)
-                if i != 4 or (H + 2 * P - K) % S:
-                    break
-        cases.append({"H": H, "W": W, "K": K, "S": S, "P": P})
-    return cases
+def _flipped(a, k):
+    return _xcorr_valid(a, k[::-1, ::-1])
 
 
-def _positions(n, K, S, P):
-    return (n + 2 * P - K) // S + 1
+def _one_short(a, k):
+    return _xcorr_valid(a, k)[:-1, :-1]
+
+
+def _transposed_kernel(a, k):
+    return _xcorr_valid(a, k.T)
 
 
 HINTS_91 = [
     Hint(
-        lambda H, W, K, S, P: (_positions(W, K, S, P), _positions(H, K, S, P)),
-        "your two sizes are swapped: return the number of rows first, then the number of "
-        "columns, in the order of the input's (H, W) (NCHW).",
+        _safe(_flipped),
+        "your output is what the kernel rotated by 180° gives: that is the convolution of "
+        "mathematics. CNN layers (bplib, PyTorch, [002] Explication) slide the kernel as it is and "
+        "multiply k_kl with the input at the same offset (k, l) from the window's corner.",
     ),
     Hint(
-        lambda H, W, K, S, P: ((H + 2 * P - K) / S + 1, (W + 2 * P - K) / S + 1),
-        "your sizes are not whole numbers. A window either fits in the padded image or it does "
-        "not: there is no fraction of a position. Decide which way to round by asking whether "
-        "a window that sticks out of the image is computed.",
+        _safe(_one_short),
+        "your output is one row and one column too small: count the positions of a window of "
+        "width 2 in a row of 3 — both the first and the last position count.",
     ),
     Hint(
-        lambda H, W, K, S, P: (-(-(H + 2 * P - K) // S) + 1, -(-(W + 2 * P - K) // S) + 1),
-        "one window too many when the stride does not tile the image: a window that would "
-        "stick out of the padded image is not computed (bplib and PyTorch drop the leftover "
-        "rows and columns).",
-    ),
-    Hint(
-        lambda H, W, K, S, P: ((H + 2 * P - K) // S, (W + 2 * P - K) // S),
-        "one position short on each axis: count the positions of a 3-wide window in a row of "
-        "3 pixels. There is one, not zero: the first position counts too.",
-    ),
-    Hint(
-        lambda H, W, K, S, P: ((H + P - K) // S + 1, (W + P - K) // S + 1),
-        "padding P adds P zeros on each side of the image: above and below, left and right.",
-    ),
-    Hint(
-        lambda H, W, K, S, P: (_positions(H, K, S, 0), _positions(W, K, S, 0)),
-        "the padding is missing: the window slides over the padded image, zeros included.",
-    ),
-    Hint(
-        lambda H, W, K, S, P: (_positions(H, K, 1, P), _positions(W, K, 1, P)),
-        "the stride is missing: with stride S the window jumps S pixels from one position to "
-        "the next, so there are fewer positions.",
+        _safe(_transposed_kernel),
+        "rows and columns of the kernel are swapped: the first index of k_kl moves down the "
+        "input, the second moves right.",
     ),
 ]
 
 
-def conv_output_shape(user_fn) -> None:
-    """Check ``user_fn(H, W, K, S, P) -> (OH, OW)``, the output size of a K×K convolution with
-    stride S and padding P on an H×W image (book: eq-conv-output-size)."""
+def _cases_91():
+    rng = np.random.default_rng(801)
+    cases = []
+    for i in range(N_CASES):
+        # the first cases are [002] Explication's shapes: a 3×3 input and a 2×2 kernel
+        kh, kw = (2, 2) if i < 4 else (int(rng.integers(1, 4)), int(rng.integers(2, 4)))
+        h, w = (3, 3) if i < 4 else (kh + int(rng.integers(1, 4)), kw + int(rng.integers(1, 4)))
+        cases.append({"a": rng.standard_normal((h, w)), "k": rng.standard_normal((kh, kw))})
+    return cases
+
+
+def conv2d_single_channel(user_fn) -> None:
+    """Check ``user_fn(a, k) -> c``, the valid cross-correlation (book: eq-conv-forward).
+
+    a (H, W), k (KH, KW); c has shape (H − KH + 1, W − KW + 1) and no bias.
+    """
     check_function_cases(
         EX91,
         user_fn,
         _cases_91(),
-        reference=_output_shape_reference,
+        reference=_forward_reference,
         hints=HINTS_91,
         generic_hint=(
-            "draw one row of the padded image for this case and slide the window along it by "
-            "hand, S pixels at a time: count the positions where it fits entirely."
+            "compute c[0, 0] by hand for this case (the kernel laid on the top-left corner of a, "
+            "products summed) and compare it with your c[0, 0]."
         ),
-        rtol=0,
-        atol=0,
     )
 
 
 # --- Exercise 9.2 -------------------------------------------------------------------------------
 
 
-def _param_count_reference(C, F, K, H, W):
-    """The number of entries of a Conv2d(C, F, K)'s parameter arrays (after a forward pass on
-    one C×H×W image, which does not change them: the count does not depend on H and W)."""
-    from bplib.layers import Conv2d
-
-    layer = Conv2d(C, F, K, rng=np.random.default_rng(0))
-    layer.forward(np.zeros((1, C, H, W)))
-    return sum(int(v.size) for v in layer.params.values())
-
-
-def _cases_92():
-    rng = np.random.default_rng(902)
-    cases = []
-    for i in range(N_CASES):
-        C = int(rng.integers(1, 9)) if i else 1  # the first: a first layer on gray images
-        F = int(rng.integers(2, 33))
-        K = int(rng.integers(2, 6)) if i < 6 else int(rng.integers(1, 6))
-        H, W = (int(v) for v in rng.integers(K + 1, 21, size=2))  # at least 2×2 outputs
-        cases.append({"C": C, "F": F, "K": K, "H": H, "W": W})
-    # case 2 has several input channels, so a kernel that ignores them is caught at once
-    cases[1]["C"] = max(cases[1]["C"], 3)
-    return cases
+def _kernel_grad_reference(a, dout):
+    a = np.asarray(a, dtype=np.float64)
+    kshape = (a.shape[0] - dout.shape[0] + 1, a.shape[1] - dout.shape[1] + 1)
+    layer = _conv_layer(np.zeros(kshape))
+    layer.forward(a[None, None])
+    layer.backward(np.asarray(dout, dtype=np.float64)[None, None])
+    return layer.grads["W"][0, 0]
 
 
-def _weights(C, F, K):
-    return F * C * K * K
+def _kshape(a, dout):
+    return a.shape[0] - dout.shape[0] + 1, a.shape[1] - dout.shape[1] + 1
+
+
+def _sum_over_kernel_positions(a, dout):
+    kh, kw = _kshape(a, dout)
+    dk = np.zeros((kh, kw))
+    for i in range(kh):
+        for j in range(kw):
+            dk[i, j] = np.sum(dout[:kh, :kw] * a[i : i + kh, j : j + kw])
+    return dk
+
+
+def _no_dout(a, dout):
+    return _xcorr_valid(a, np.ones_like(dout))
+
+
+def _rotated(a, dout):
+    return _kernel_grad_reference(a, dout)[::-1, ::-1]
+
+
+def _seed_bound_two(a, dout):
+    """[002] Explication's sums 'from 0 to 2': at most 3×3 output positions."""
+    return _xcorr_valid(
+        a, np.pad(dout[:3, :3], ((0, max(0, dout.shape[0] - 3)), (0, max(0, dout.shape[1] - 3))))
+    )
 
 
 HINTS_92 = [
     Hint(
-        lambda C, F, K, H, W: _weights(C, F, K) + F * (H - K + 1) * (W - K + 1),
-        "you gave every output position its own bias, as seed 002's b_ij does. bplib and "
-        "PyTorch share the bias like the kernel: the same number is added at every position "
-        "of an output channel, so the count does not depend on the image size.",
+        _safe(_seed_bound_two),
+        "your sums stop after 3 terms in each direction ([002] Explication writes its sums from 0 to "
+        "2): k_ij is used once at every output position, and the sum must visit all of them, "
+        "however large the output is.",
     ),
     Hint(
-        lambda C, F, K, H, W: _weights(C, F, K),
-        "the biases are missing: each output channel also adds a trainable bias.",
+        _safe(_sum_over_kernel_positions),
+        "you summed over as many positions as the kernel has: k_ij is used once at every "
+        "OUTPUT position, so the sum runs over all the entries of dout.",
     ),
     Hint(
-        lambda C, F, K, H, W: F * K * K + F,
-        "each kernel spans all C input channels: its weights form a C×K×K block, not one K×K "
-        "square (a channel of the output mixes every channel of the input).",
+        _safe(_no_dout),
+        "each term must be weighted by how much E cares about the output it feeds: the chain "
+        "rule multiplies the local gradient by the upstream one.",
     ),
     Hint(
-        lambda C, F, K, H, W: C * K * K + F,
-        "each of the F output channels has its own kernel: they are F different pattern "
-        "detectors, not one shared by all.",
-    ),
-    Hint(
-        lambda C, F, K, H, W: F * C * K + F,
-        "a kernel is a K×K square of weights (for each input channel), not a line of K.",
-    ),
-    Hint(
-        lambda C, F, K, H, W: _weights(C, F, K) + C,
-        "there is one bias per output channel, not per input channel: the bias is added to "
-        "what the layer produces.",
-    ),
-    Hint(
-        lambda C, F, K, H, W: (C * H * W + 1) * F * (H - K + 1) * (W - K + 1),
-        "that is a Linear layer joining every input pixel to every output value. A convolution "
-        "uses a small kernel and the same weights at every position (weight sharing), so "
-        "the count does not depend on the image size.",
+        _safe(_rotated),
+        "your answer is the right one rotated by 180°: which input does k_ij multiply when the "
+        "window sits at output (p, q)? It is at offset (i, j) from the window's corner.",
     ),
 ]
 
 
-def conv_param_count(user_fn) -> None:
-    """Check ``user_fn(C, F, K, H, W) -> int``, the number of trainable parameters of
-    ``Conv2d(C, F, K)`` (stride 1, no padding) applied to C×H×W images."""
+def _cases_92():
+    rng = np.random.default_rng(802)
+    cases = []
+    for i in range(N_CASES):
+        kh, kw = (2, 2) if i < 4 else (int(rng.integers(2, 4)), int(rng.integers(2, 4)))
+        # outputs larger than the kernel (and than 3×3) tell the known mistakes apart
+        oh, ow = (2, 2) if i < 4 else (int(rng.integers(kh, 6)), int(rng.integers(max(kw, 4), 6)))
+        a = rng.standard_normal((oh + kh - 1, ow + kw - 1))
+        cases.append({"a": a, "dout": rng.standard_normal((oh, ow))})
+    return cases
+
+
+def conv_kernel_grad(user_fn) -> None:
+    """Check ``user_fn(a, dout) -> dk`` for one channel, stride 1 (book: eq-conv-grad-k).
+
+    a (H, W) is the input, dout (OH, OW) is ∂E/∂c; the kernel, and the answer, have shape
+    (H − OH + 1, W − OW + 1).
+    """
     check_function_cases(
         EX92,
         user_fn,
         _cases_92(),
-        reference=_param_count_reference,
+        reference=_kernel_grad_reference,
         hints=HINTS_92,
         generic_hint=(
-            "build the layer, bplib.layers.Conv2d(C, F, K), and look at the shapes of its "
-            "params['W'] and params['b']: each entry is one trainable number."
+            "list the outputs c_pq that k_00 enters and the input it multiplies in each; "
+            "compare your dk[0, 0] with that sum weighted by dout."
         ),
-        rtol=0,
-        atol=0,
     )
 
 
 # --- Exercise 9.3 -------------------------------------------------------------------------------
 
 
-class _Scores:
-    """A 'model' whose output is its input: lets bplib.train.accuracy score given logits."""
+def _bias_grad_reference(dout):
+    from bplib.layers import Conv2d
 
-    def forward(self, x):
-        return x
-
-
-def _accuracy_reference(logits, labels):
-    from bplib.train import accuracy
-
-    return accuracy(_Scores(), logits, labels)
-
-
-def _cases_93():
-    rng = np.random.default_rng(903)
-    cases = []
-    while len(cases) < N_CASES:
-        # the first cases have N = K = 10 (ten digits, ten classes): a mean over the wrong axis
-        # then still runs, and the check can say what went wrong
-        n, k = (10, 10) if len(cases) < 4 else (int(rng.integers(5, 65)), int(rng.integers(2, 13)))
-        logits = 2.0 * rng.standard_normal((n, k))
-        labels = np.where(rng.random(n) < 0.7, logits.argmax(axis=1), rng.integers(0, k, size=n))
-        case = {"logits": logits, "labels": labels.astype(np.int64)}
-        # keep a case only if the right answer and every known wrong one differ, so a mistake
-        # is told apart from the others on the first case it fails
-        values = [float(_accuracy_reference(**case))] + [float(h.wrong(**case)) for h in HINTS_93]
-        values = [v for v in values if np.isfinite(v)]
-        if 0 < values[0] < 1 and len(set(np.round(values, 9))) == len(values):
-            cases.append(case)
-    return cases
+    n, f, oh, ow = dout.shape
+    layer = Conv2d(1, f, 1, rng=np.random.default_rng(0))
+    layer.forward(np.zeros((n, 1, oh, ow)))
+    layer.backward(np.asarray(dout, dtype=np.float64))
+    return layer.grads["b"]
 
 
 HINTS_93 = [
     Hint(
-        _safe(lambda logits, labels: np.mean(np.argmax(logits, axis=0) == labels)),
-        "you looked down the columns: row n of the logits holds the K scores of example n, so "
-        "the predicted class of an example is read along its row.",
+        lambda dout: dout.sum(axis=0),
+        "you returned one gradient per position: that is [002] Explication's untied bias b_ij. bplib's "
+        "Conv2d (like PyTorch's) has one bias per output channel, added at every position of "
+        "every example, and each of those uses contributes.",
     ),
     Hint(
-        lambda logits, labels: np.mean(np.argmin(logits, axis=1) == labels),
-        "you picked the class with the smallest score; the prediction is the class the network "
-        "finds most likely.",
+        lambda dout: dout.sum(axis=(2, 3)),
+        "you kept one gradient per example: the same bias b_f is used by every example of the "
+        "batch, so their contributions add.",
     ),
     Hint(
-        lambda logits, labels: 100.0 * np.mean(np.argmax(logits, axis=1) == labels),
-        "return a fraction in [0, 1], not a percentage (bplib's History stores fractions; the "
-        "progress line multiplies by 100 only to print).",
+        lambda dout: dout[0].sum(axis=(1, 2)),
+        "you used the first example only: the same bias b_f is used by every example of the "
+        "batch, so their contributions add.",
     ),
     Hint(
-        lambda logits, labels: float(np.sum(np.argmax(logits, axis=1) == labels)),
-        "you returned how many examples are right; the accuracy is the fraction of the batch "
-        "that is right.",
+        lambda dout: dout.mean(axis=(0, 2, 3)),
+        "you averaged: the bias is added at every position, each use contributes its full "
+        "dout (if the loss averages over the batch, dout already carries that 1/N).",
     ),
     Hint(
-        lambda logits, labels: np.mean(np.argmax(logits, axis=1) != labels),
-        "that is the fraction of mistakes (the error rate), the complement of the accuracy.",
-    ),
-    Hint(
-        lambda logits, labels: np.mean(_softmax(logits)[np.arange(len(labels)), labels]),
-        "you averaged the probability the network gives to the right class. The accuracy counts "
-        "decisions: an example is right or wrong, whatever the confidence.",
+        lambda dout: dout.sum(axis=(0, 1, 2)),
+        "you summed over the wrong axes: the answer has one entry per output channel f "
+        "(axis 1 of dout).",
     ),
 ]
 
 
-def accuracy_from_logits(user_fn) -> None:
-    """Check ``user_fn(logits, labels) -> float``: the fraction of the N examples whose largest
-    score (logits (N, K)) is at their label (labels (N,) in [0, K))."""
+def _cases_93():
+    rng = np.random.default_rng(803)
+    cases = []
+    for _ in range(N_CASES):
+        n, f = int(rng.integers(2, 4)), int(rng.integers(2, 5))
+        oh, ow = int(rng.integers(2, 5)), int(rng.integers(2, 5))
+        cases.append({"dout": rng.standard_normal((n, f, oh, ow))})
+    return cases
+
+
+def conv_bias_grad(user_fn) -> None:
+    """Check ``user_fn(dout) -> db`` for a bias shared per output channel (book: eq-conv-grad-b).
+
+    dout (N, F, OH, OW) is ∂E/∂out; the answer has shape (F,).
+    """
     check_function_cases(
         EX93,
         user_fn,
         _cases_93(),
-        reference=_accuracy_reference,
+        reference=_bias_grad_reference,
         hints=HINTS_93,
         generic_hint=(
-            "on this case, print the class your code predicts for each example next to its "
-            "label, and count the matches by hand."
+            "list every output that b_f is added to, and the local gradient of each; compare "
+            "your db[0] with the sum of what reaches b_0."
         ),
-        rtol=1e-12,
-        atol=1e-12,
+    )
+
+
+# --- Exercise 9.4 -------------------------------------------------------------------------------
+
+
+def _input_grad_reference(dout, k):
+    dout = np.asarray(dout, dtype=np.float64)
+    oh, ow = dout.shape
+    layer = _conv_layer(k)
+    layer.forward(np.zeros((1, 1, oh + k.shape[0] - 1, ow + k.shape[1] - 1)))
+    return layer.backward(dout[None, None])[0, 0]
+
+
+def _full_unflipped(dout, k):
+    kh, kw = k.shape
+    return _xcorr_valid(np.pad(dout, ((kh - 1, kh - 1), (kw - 1, kw - 1))), k)
+
+
+def _valid_only(dout, k):
+    return _xcorr_valid(dout, k[::-1, ::-1])
+
+
+HINTS_94 = [
+    Hint(
+        _safe(_full_unflipped),
+        "you slid the kernel over dout as it is: a_ij met k_kl at the output c_{i−k, j−l}, so "
+        "seen from a_ij the kernel is walked backwards (rotated by 180°).",
+    ),
+    Hint(
+        _safe(_valid_only),
+        "your answer is smaller than a: every input, including those on the border (which feed "
+        "only one or a few outputs), receives a gradient; let the kernel hang over the edges of "
+        "dout, with zeros outside.",
+    ),
+    Hint(
+        _safe(lambda dout, k: _input_grad_reference(dout, k)[::-1, ::-1]),
+        "your answer is the right one rotated by 180°: which output does a_ij feed through "
+        "k_00? Through k_11?",
+    ),
+]
+
+
+def _cases_94():
+    rng = np.random.default_rng(804)
+    cases = []
+    for i in range(N_CASES):
+        kh, kw = (2, 2) if i < 4 else (int(rng.integers(2, 4)), int(rng.integers(2, 4)))
+        oh, ow = (2, 2) if i < 4 else (int(rng.integers(kh, 5)), int(rng.integers(kw, 5)))
+        cases.append({"dout": rng.standard_normal((oh, ow)), "k": rng.standard_normal((kh, kw))})
+    return cases
+
+
+def conv_input_grad(user_fn) -> None:
+    """Check ``user_fn(dout, k) -> da`` for one channel, stride 1 (book: eq-conv-grad-x).
+
+    dout (OH, OW) is ∂E/∂c, k (KH, KW) the kernel; the answer has the input's shape
+    (OH + KH − 1, OW + KW − 1).
+    """
+    check_function_cases(
+        EX94,
+        user_fn,
+        _cases_94(),
+        reference=_input_grad_reference,
+        hints=HINTS_94,
+        generic_hint=(
+            "list the outputs c_pq that a_00 feeds and the kernel entry that links them; "
+            "compare your da[0, 0] with that sum weighted by dout, then do the same for a "
+            "corner at the other end."
+        ),
     )

@@ -1,7 +1,7 @@
 """Element-wise activations and their derivatives (book: chapter 5).
 
 An element-wise ``out = g(x)`` has a diagonal Jacobian, so its backward pass is a Hadamard
-product, ``dx = dout ⊙ g'(x)`` (seed 001: ∇_a E = ∇_h E ⊙ g'(a)). Each layer below only
+product, ``dx = dout ⊙ g'(x)`` ([001] Pierret: ∇_a E = ∇_h E ⊙ g'(a)). Each layer below only
 supplies ``g`` and ``g'``; every shape ``(N, ...)`` is accepted, and ``dx`` has ``x``'s shape.
 """
 
@@ -110,7 +110,7 @@ class Sign(_Elementwise):
 
     Its derivative is 0 wherever it exists (everywhere but x = 0, where sign jumps), so
     backward returns zeros: no gradient reaches the layers below, and gradient descent cannot
-    change their weights. That is seed 001's question "why ReLU rather than sign?" (book:
+    change their weights. That is [001] Pierret's question "why ReLU rather than sign?" (book:
     chapter 5): sign is a fine decision rule but cannot be trained by gradient.
 
     Shapes: x (N, ...) -> out of x's shape; dout of out's shape -> dx of x's shape (zeros).

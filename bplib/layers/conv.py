@@ -1,4 +1,6 @@
-"""2-d convolution (cross-correlation, like PyTorch), NCHW (book: chapter 8, seeds 002, 000).
+"""2-d convolution (cross-correlation, like PyTorch), NCHW.
+
+Book: chapter 9, after [002] Explication and [000] Maaoui.
 
 A convolutional layer with F kernels of shape (C, KH, KW), one shared bias per kernel, stride
 S and zero padding P maps x (N, C, H, W) to out (N, F, OH, OW)::
@@ -9,8 +11,8 @@ where xp is x padded with P zeros on each side (book: eq-conv-forward), and::
 
     OH = ⌊(H + 2P − KH) / S⌋ + 1,   OW = ⌊(W + 2P − KW) / S⌋ + 1    (book: eq-conv-output-size).
 
-With one image, one channel, a 2×2 kernel, S = 1 and P = 0 this is seed 002's
-``c_ij = b + Σ_{k,l} k_kl a_{i+k, j+l}`` (the seed writes c on the right where it means the
+With one image, one channel, a 2×2 kernel, S = 1 and P = 0 this is [002] Explication's
+``c_ij = b + Σ_{k,l} k_kl a_{i+k, j+l}`` (the source writes c on the right where it means the
 input a, and a bias b_ij per position; bplib, like PyTorch, shares one bias per output
 channel). Like PyTorch, the floor means that when S does not tile the padded input, its last
 rows/columns meet no window: they do not reach the output and their gradient is 0.
@@ -116,7 +118,7 @@ def conv2d_backward_naive(dout, x, W, stride=1, padding=0):
         dxp[n, c, h, w] = Σ over (f, p, q, i, j) with p·S + i = h, q·S + j = w of
                           dout[n, f, p, q] · W[f, c, i, j]                    (eq-conv-grad-x)
 
-    (for seed 002's example, ∂E/∂k_ij = Σ_{p,q} ∂E/∂c_pq · a_{p+i, q+j}), and dx is dxp
+    (for [002] Explication's example, ∂E/∂k_ij = Σ_{p,q} ∂E/∂c_pq · a_{p+i, q+j}), and dx is dxp
     without its padding. Rows/columns no window covers get 0.
 
     Args:
@@ -163,7 +165,7 @@ _TWO_PASS_BELOW_OW = 16
 
 
 def im2col(x, kernel_size, stride=1, padding=0):
-    """Copy every window of the padded input into one column of a matrix (book: chapter 8).
+    """Copy every window of the padded input into one column of a matrix (book: chapter 9).
 
     Column ``(n, p, q)`` holds the window at (p·S, q·S) of image n, flattened as (C, KH, KW),
     so that ``W.reshape(F, C*KH*KW) @ cols`` computes every output of the convolution at once
@@ -364,7 +366,7 @@ class Conv2d(Layer):
 
     (book: eq-conv-forward) ``out[n, f, p, q] = b[f] + Σ_{c,i,j} W[f, c, i, j] ·
     xp[n, c, p·S + i, q·S + j]``, xp = x zero-padded by P: a cross-correlation (the kernel is
-    not flipped), as in PyTorch and in seed 002.
+    not flipped), as in PyTorch and in [002] Explication.
 
     Args:
         in_channels: C.
@@ -379,7 +381,7 @@ class Conv2d(Layer):
 
         W: (F, C, KH, KW) kernels (PyTorch's ``weight``).
         b: (F,) biases, ONE per output channel, shared by all positions (PyTorch's ``bias``;
-            seed 002's b_ij is one bias per position instead).
+            [002] Explication's b_ij is one bias per position instead).
 
     Both are drawn from U(−1/√(C·KH·KW), 1/√(C·KH·KW)), PyTorch's default: C·KH·KW is the
     number of inputs of each output (its fan-in).

@@ -11,8 +11,8 @@ from bplib.layers.base import Layer
 class Linear(Layer):
     """Fully connected layer ``out = x @ W.T + b`` (book: eq-batched-linear).
 
-    Row ``n`` of the batch is one example, so row by row this is seed 001's ``a = W h + b``
-    (column convention, book: eq-mlp-forward) written for N examples at once; seed 004's row
+    Row ``n`` of the batch is one example, so row by row this is [001] Pierret's ``a = W h + b``
+    (column convention, book: eq-mlp-forward) written for N examples at once; [004] Pappens's row
     convention ``Z = A·W + B`` is the same product with its ``W`` equal to our ``W.T``.
 
     Args:
@@ -80,7 +80,7 @@ class Linear(Layer):
             dW = δᵀ x        (M, N) @ (N, D) -> (M, D): the per-example outer products δ_n x_nᵀ,
                              summed over the batch
             db = Σ_n δ_n     (M,): the bias touches every example with weight 1
-            dx = δ W         (N, M) @ (M, D) -> (N, D): seed 001's ∇h = Wᵀδ, one row per
+            dx = δ W         (N, M) @ (M, D) -> (N, D): [001] Pierret's ∇h = Wᵀδ, one row per
                              example (book: eq-affine-lemma)
 
         Args:

@@ -1,4 +1,4 @@
-"""2-d max and average pooling, NCHW (book: chapter 7, seeds 002 and 000).
+"""2-d max and average pooling, NCHW (book: chapter 8, [002] Explication and [000] Maaoui).
 
 A pooling layer slides a KH×KW window over each channel of each image with a stride S (no
 padding) and summarises every window by one number: its mean (average pooling) or its
@@ -13,7 +13,7 @@ output, and their gradient is 0.
 Each operation comes twice:
 
 - ``*_naive``: explicit loops over the batch, the channels and the output positions, one
-  window at a time; the reference the book reads (chapter 7) and the tests trust.
+  window at a time; the reference the book reads (chapter 8) and the tests trust.
 - the vectorised version the layers use, tested equal to the naive one: it loops over the
   KH·KW offsets (i, j) *inside* the window instead, and handles every window at once with one
   strided view ``x[..., i::S, j::S]``.
@@ -58,7 +58,7 @@ def avgpool2d_forward_naive(x, kernel_size, stride=None):
 
         out[n, c, p, q] = 1/(KH·KW) · Σ_{i<KH, j<KW} x[n, c, p·S + i, q·S + j]
 
-    For 2×2 windows and S = 2 this is seed 002's
+    For 2×2 windows and S = 2 this is [002] Explication's
     ``b_ij = (a_{2i,2j} + a_{2i+1,2j} + a_{2i,2j+1} + a_{2i+1,2j+1}) / 4``.
 
     Args:
@@ -89,10 +89,10 @@ def avgpool2d_backward_naive(dout, x_shape, kernel_size, stride=None):
 
         dx[n, c, p·S + i, q·S + j] += dout[n, c, p, q] / (KH·KW)
 
-    With 2×2 windows and S = 2 each input lies in exactly one window, and this is seed 002's
-    ``∂E/∂a_ij = ¼ ∂E/∂b_kl`` with ``k = ⌊i/2⌋``, ``l = ⌊j/2⌋``. When windows overlap
-    (S < K) an input gets a share from every window that contains it: the shares add (two
-    paths, book: eq-chain-multiple). Rows/columns no window covers get 0.
+    With 2×2 windows and S = 2 each input lies in exactly one window, and this is
+    [002] Explication's ``∂E/∂a_ij = ¼ ∂E/∂b_kl`` with ``k = ⌊i/2⌋``, ``l = ⌊j/2⌋``. When
+    windows overlap (S < K) an input gets a share from every window that contains it: the
+    shares add (two paths, book: eq-chain-multiple). Rows/columns no window covers get 0.
 
     Args:
         dout: (N, C, OH, OW) upstream gradient.
@@ -331,7 +331,7 @@ class AvgPool2d(_Pool2d):
     Args:
         kernel_size: K or (KH, KW), positive ints.
         stride: S or (SH, SW), positive ints; None (default) means the kernel size, i.e.
-            non-overlapping windows, seed 002's 2×2 case for ``AvgPool2d(2)``.
+            non-overlapping windows, [002] Explication's 2×2 case for ``AvgPool2d(2)``.
 
     Shapes::
 

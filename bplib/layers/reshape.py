@@ -13,7 +13,7 @@ __all__ = ["Flatten"]
 class Flatten(Layer):
     """Flatten every axis but the batch axis: ``(N, C, H, W) -> (N, C*H*W)``.
 
-    It links the convolutional part of a network to its ``Linear`` layers (book: chapter 9).
+    It links the convolutional part of a network to its ``Linear`` layers (book: chapter 10).
     Every entry is copied to exactly one place, so backward is the inverse reshape of dout:
     nothing is added or scaled. The order is numpy's (and PyTorch's) row-major order, so a
     ``Linear`` after it sees the same features as PyTorch's ``nn.Flatten``.

@@ -54,7 +54,7 @@ def softmax_jacobian(l: np.ndarray) -> np.ndarray:
     """Full Jacobian ``∂l_i/∂a_j = l_i (δ_ij − l_j)`` of softmax (book: eq-softmax-jacobian).
 
     Every output depends on every input, so the Jacobian is a full K×K matrix, not a diagonal:
-    seed 002 keeps only its diagonal l_i(1 − l_i) (an erratum the book corrects). Backward
+    [002] Explication keeps only its diagonal l_i(1 − l_i) (an erratum the book corrects). Backward
     never builds it (see :meth:`Softmax.backward`); it is here to show and check the formula.
 
     Args:
@@ -76,7 +76,7 @@ class Softmax(Layer):
 
     To train a classifier use :class:`bplib.losses.CrossEntropyLoss` on the *scores*, which
     fuses softmax and the loss; this layer is for looking at the probabilities, for the
-    softmax + squared error of seed 002, and for chapter 4's composed-vs-fused comparison.
+    softmax + squared error of [002] Explication, and for chapter 4's composed-vs-fused comparison.
 
     Shapes:
         forward:  x (N, K) -> out (N, K), rows summing to 1
