@@ -19,7 +19,8 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help:
 	@echo "make book       build the HTML book into _build/html"
 	@echo "make test       every check CI runs (lint, tests, nbval, -W build, browser)"
-	@echo "make exercises  write the student notebooks into exercises/"
+	@echo "make exercises  write the missing student notebooks into exercises/ (never overwrites;"
+	@echo "                FORCE=1 or FORCE=05_activations.ipynb replaces, after a backup)"
 	@echo "make execute    re-execute every notebook of book/ in place (after editing one)"
 	@echo "make bench      bplib vs naive vs PyTorch benchmark (writes book/data/bench.json)"
 
@@ -68,8 +69,10 @@ browser: $(DEV_STAMP)
 test: lint unit nbval build-clean browser
 	@echo ">>> make test: every check passed"
 
+# Writes only the missing notebooks; FORCE=1 replaces all of them, FORCE=05_activations.ipynb one
+# (each old file is moved to exercises/backups/<date>_<time>/ first: nothing is ever deleted).
 exercises: $(BOOK_STAMP)
-	$(PY) -m bplib.exercises student book/ -o exercises/
+	$(PY) -m bplib.exercises student book/ -o exercises/$(if $(FORCE), --force$(if $(filter 1 yes all,$(FORCE)),, $(FORCE)))
 
 execute: export OPENBLAS_NUM_THREADS := 1
 execute: $(BOOK_STAMP)
@@ -79,4 +82,5 @@ bench: $(DEV_STAMP)
 	$(PY) -m bplib.bench --out book/data/bench.json
 
 clean:
-	rm -rf _build exercises .pytest_cache
+	rm -rf _build .pytest_cache
+	@echo ">>> kept exercises/: it holds your work (delete it yourself if you really mean to)"

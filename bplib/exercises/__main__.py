@@ -1,32 +1,105 @@
-"""``python -m bplib.exercises student book/ -o exercises/``: write the student notebooks."""
+"""The exercises' command line.
+
+    python -m bplib.exercises student book/ -o exercises/ [--force [NOTEBOOK ...]]
+        write the student notebooks that are missing (never overwrites: --force backs up first)
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
-from bplib.exercises.student import SolutionMarkerError, write_student_notebooks
+from bplib.exercises.student import (
+    OutputFolderError,
+    SolutionMarkerError,
+    StudentReport,
+    write_student_notebooks,
+)
+
+
+def _names(paths: list[Path], out: Path) -> str:
+    names = ", ".join(str(p.relative_to(out)) for p in paths)
+    return "\n" + textwrap.fill(names, 78, initial_indent="  ", subsequent_indent="  ")
+
+
+def _force_command(out: Path, sources: list[Path], name: str) -> str:
+    usual = [str(s).rstrip("/") for s in sources] == ["book"]
+    if usual and out.as_posix().rstrip("/") == "exercises":
+        return f"make exercises FORCE={name}"
+    joined = " ".join(str(s) for s in sources)
+    return f"python -m bplib.exercises student {joined} -o {out} --force {name}"
+
+
+def print_report(report: StudentReport, sources: list[Path]) -> None:
+    out = report.out_dir
+    total = sum(len(n.exercises) for n in report.notebooks)
+    if report.created:
+        print(f"{out}/: a new folder for your exercises ({total} exercises in "
+              f"{len(report.notebooks)} notebooks).")
+    if report.adopted:
+        print(f"{out}/: written by an earlier version of this command; from now on it is "
+              "only ever added to.")
+    if report.written:
+        print(f"wrote {len(report.written)} notebook(s):{_names(report.written, out)}")
+    if report.kept:
+        print(f"kept {len(report.kept)} notebook(s) you already have, untouched: "
+              f"{_names(report.kept, out)}")
+    for path, backup in report.replaced:
+        print(f"replaced {path.relative_to(out)} by the book's current version; your copy is "
+              f"in {backup}")
+    for path, edited in report.changed_in_book:
+        name = path.name
+        whose = {True: "you have edited your copy", False: "you have not edited your copy",
+                 None: "written by an earlier version of this command"}[edited]
+        print(
+            f"note: {name}: the book's version changed since your copy was written ({whose}). "
+            f"To get the new one: {_force_command(out, sources, name)} "
+            f"(your copy is moved to {out}/backups/ first)."
+        )
+    if report.support_differs:
+        shown = ", ".join(str(p.relative_to(out)) for p in report.support_differs[:3])
+        print(f"note: {len(report.support_differs)} data file(s) differ from the book's "
+              f"({shown}{', …' if len(report.support_differs) > 3 else ''}); --force updates them.")
+    if not report.written and not report.replaced:
+        print("nothing to write: every notebook is there (your work is never overwritten).")
+
+
+def _student(args) -> int:
+    force = True if args.force == [] else (args.force or False)
+    try:
+        report = write_student_notebooks(args.sources, args.out, force=force)
+    except (SolutionMarkerError, OutputFolderError, FileNotFoundError) as exc:
+        print(f"error: {exc}\nnothing was written.", file=sys.stderr)
+        return 2
+    print_report(report, args.sources)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bplib.exercises", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bplib.exercises",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    student = sub.add_parser("student", help="write notebooks with the solutions replaced by stubs")
+    student = sub.add_parser(
+        "student",
+        help="write the student notebooks that are missing (solutions replaced by stubs)",
+    )
     student.add_argument("sources", nargs="+", type=Path, help="notebooks or folders of notebooks")
-    student.add_argument("-o", "--out", type=Path, required=True, help="output folder (replaced)")
+    student.add_argument(
+        "-o", "--out", type=Path, required=True,
+        help="output folder: a new one, or one this command created (it is only added to)",
+    )
+    student.add_argument(
+        "--force", nargs="*", metavar="NOTEBOOK",
+        help="replace these existing notebooks (all if none named) by the book's version; "
+        "each old file is moved to OUT/backups/<date>_<time>/ first",
+    )
     args = parser.parse_args(argv)
-    try:
-        converted = write_student_notebooks(args.sources, args.out)
-    except (SolutionMarkerError, FileNotFoundError) as exc:
-        print(f"error: {exc}\nnothing was written.", file=sys.stderr)
-        return 2
-    total = sum(len(c.exercises) for c in converted)
-    for c in converted:
-        if c.exercises:
-            print(f"{c.source.name}: {len(c.exercises)} exercise(s): " + "; ".join(c.exercises))
-    print(f"wrote {len(converted)} student notebook(s) with {total} exercise(s) to {args.out}/")
-    return 0
+    return _student(args)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sphinx.util import logging
 
-from bplib.exercises.student import write_student_notebooks
+from bplib.exercises.student import export_student_notebooks
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def _write_student_notebooks(app, exception) -> None:
         return
     book = Path(app.srcdir) / "book"
     if book.is_dir():
-        converted = write_student_notebooks([book], Path(app.outdir) / "student")
+        converted = export_student_notebooks([book], Path(app.outdir) / "student")
         count = sum(len(c.exercises) for c in converted)
         logger.info(f"bplib: wrote {len(converted)} student notebooks ({count} exercises)")
 
