@@ -1,6 +1,7 @@
 """Benchmark: bplib's vectorised convolution and pooling against its naive loops and PyTorch.
 
     python -m bplib.bench [--out book/data/bench.json] [--quick] [--threads T] [--no-torch]
+                          [--only layers|tensor]
 
 In one run it times, in float64 (book: chapter 9):
 
@@ -13,6 +14,12 @@ each for bplib's vectorised layers, bplib's naive loop references (one run: they
 PyTorch on the CPU with the same number of threads (skipped if torch is not installed), and
 prints a table of median times and ratios. ``--out`` writes every number, with the machine,
 the versions and the thread count, to a JSON file that chapter 9 shows.
+
+It also times the cost of generality (book: chapter 11): the layers rebuilt from
+:mod:`bplib.tensor` operations (:mod:`bplib.tensor_nn`) against the hand-derived layers, in the
+same run, on a convolution, a max pooling, a forward and backward pass of chapter 10's CNN and
+one training epoch of the small CNN above (``tensor_cases`` in the JSON; ``--only tensor`` runs
+only these, ``--only layers`` only the others).
 
 The timings are medians over several repeats, taken in alternating blocks (bplib, then
 PyTorch, then bplib, …) with a short pause between blocks: the numbers are meant for ratios
@@ -310,6 +317,208 @@ def bench_lenet_epoch(*, torch, opts, quick, lr=0.1, batch_size=32):
                 judge=not quick, extra=extra)
 
 
+# --- the cost of generality: Tensor layers (bplib.tensor_nn) vs hand-derived layers -----------
+
+
+def layers_cache_bytes(model) -> int:
+    """Bytes of the distinct arrays the layers' caches hold (parameters and input excluded).
+
+    The hand-derived counterpart of :func:`bplib.tensor.graph_stats`: what a forward pass
+    through ``model`` (a :class:`bplib.network.Sequential`) keeps for its backward pass.
+    """
+    params = {id(_owner(v)) for layer in model.layers for v in layer.params.values()}
+    owners: dict[int, int] = {}
+    stack = [layer.cache for layer in model.layers]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple | list):
+            stack.extend(item)
+        elif isinstance(item, np.ndarray):
+            owner = _owner(item)
+            if id(owner) not in params:
+                owners[id(owner)] = owner.nbytes
+    return sum(owners.values())
+
+
+def _owner(array):
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _tensor_row(name, config, timed, *, max_abs_diff, extra=None):
+    times, minima = timed
+    row = {
+        "name": name,
+        "kind": "tensor",
+        "config": config,
+        "times_s": {"layers": times["layers"], "tensor": times["tensor"]},
+        "min_times_s": {"layers": minima["layers"], "tensor": minima["tensor"]},
+        "ratio_tensor_over_layers": times["tensor"] / times["layers"],
+        "max_abs_diff": max_abs_diff,  # the gradients (or weights) of the two, compared
+    }
+    row.update(extra or {})
+    return row
+
+
+def bench_tensor_layer(name, layer, tensor_fn, x, *, opts):
+    """One layer forward + backward: the hand-derived layer against its Tensor version."""
+    from bplib.tensor import Tensor
+
+    rng = np.random.default_rng(1)
+    dout = rng.standard_normal(layer.forward(x).shape)
+    params = layer.params
+
+    def run_layers():
+        layer.forward(x)
+        return layer.backward(dout)
+
+    def run_tensor():
+        xt = Tensor(x, requires_grad=True)
+        leaves = {k: Tensor(v, requires_grad=True) for k, v in params.items()}
+        tensor_fn(xt, **leaves).backward(dout)
+        return xt, leaves
+
+    xt, leaves = run_tensor()
+    dx = run_layers()
+    diff = max([float(np.abs(xt.grad - dx).max())]
+               + [float(np.abs(leaves[k].grad - layer.grads[k]).max()) for k in leaves])
+    timed = _measure({"layers": run_layers, "tensor": run_tensor}, **opts)
+    config = {"x": list(x.shape), "layer": repr(layer)}
+    return _tensor_row(name, config, timed, max_abs_diff=diff)
+
+
+def _cnn(kind, widths, rng):
+    """Chapter 10's CNN built from bplib.layers (``kind="layers"``) or bplib.tensor_nn."""
+    if kind == "tensor":
+        from bplib import tensor_nn as m
+        from bplib.tensor_nn import Sequential
+    else:
+        from bplib import layers as m
+        from bplib.network import Sequential
+    c1, c2, hidden = widths
+    return Sequential(
+        m.Conv2d(1, c1, 3, padding=1, rng=rng), m.ReLU(), m.MaxPool2d(2),
+        m.Conv2d(c1, c2, 3, padding=1, rng=rng), m.ReLU(), m.MaxPool2d(2),
+        m.Flatten(), m.Linear(4 * c2, hidden, rng=rng), m.ReLU(), m.Linear(hidden, 10, rng=rng),
+    )
+
+
+def bench_tensor_cnn(*, opts, quick, widths=(16, 32, 128), batch=64):
+    """Chapter 10's CNN, forward + loss + backward on a batch of digits, both ways; and what
+    each keeps in memory for its backward pass."""
+    from bplib import tensor_nn
+    from bplib.data import load_digits
+    from bplib.losses import CrossEntropyLoss
+    from bplib.tensor import Tensor, graph_stats
+
+    X, y, _, _ = load_digits(as_images=True)
+    xb, yb = X[:batch], y[:batch]
+    if quick:
+        widths, xb, yb = (2, 3, 8), xb[:8], yb[:8]
+    model = _cnn("layers", widths, np.random.default_rng(0))
+    ours = _cnn("tensor", widths, np.random.default_rng(0))
+    loss_fn = CrossEntropyLoss()
+
+    def run_layers():
+        loss_fn.forward(model.forward(xb), yb)
+        return model.backward(loss_fn.backward())
+
+    def forward_tensor():
+        ours.zero_grad()
+        return tensor_nn.cross_entropy(ours(Tensor(xb)), yb)
+
+    def run_tensor():
+        forward_tensor().backward()
+
+    run_layers()
+    loss = forward_tensor()
+    stats = graph_stats(loss)
+    loss.backward()
+    diff = max(float(np.abs(ours[i].grads[key] - layer.grads[key]).max())
+               for i, layer in enumerate(model.layers) for key in layer.params)
+    timed = _measure({"layers": run_layers, "tensor": run_tensor}, **opts)
+    layers_kept = layers_cache_bytes(model)
+    memory = {
+        "tensor_nodes": stats.nodes,
+        "tensor_ops": stats.ops,
+        "layers": len(model.layers) + 1,  # the layers and the loss
+        "tensor_bytes_kept": stats.bytes_kept - stats.leaf_bytes,
+        "layers_bytes_kept": layers_kept,
+    }
+    config = {"model": f"chapter 10's CNN, widths {list(widths)}",
+              "x": list(xb.shape), "loss": "cross-entropy"}
+    return _tensor_row(f"CNN fwd+bwd, batch {len(xb)}", config, timed, max_abs_diff=diff,
+                       extra={"memory": memory})
+
+
+def bench_tensor_epoch(*, opts, quick, lr=0.1, batch_size=32):
+    """One SGD epoch of the small CNN of :func:`bench_lenet_epoch` on the digits, both ways
+    from the same weights on the same batches; ``max_abs_diff`` compares the final weights."""
+    from bplib import tensor_nn
+    from bplib.data import load_digits
+    from bplib.losses import CrossEntropyLoss
+    from bplib.optim import SGD
+
+    X, y, _, _ = load_digits(as_images=True)
+    if quick:
+        X, y = X[:96], y[:96]
+    order = np.random.default_rng(0).permutation(len(X))
+    batches = [(X[order[i:i + batch_size]], y[order[i:i + batch_size]])
+               for i in range(0, len(X), batch_size)]
+    model = _cnn("layers", (8, 16, 64), np.random.default_rng(0))
+    ours = _cnn("tensor", (8, 16, 64), np.random.default_rng(0))
+    loss_fn = CrossEntropyLoss()
+    opt, opt_ours = SGD(model, lr=lr), SGD(ours, lr=lr)
+
+    def run_layers():
+        for xb, yb in batches:
+            loss_fn.forward(model.forward(xb), yb)
+            model.backward(loss_fn.backward())
+            opt.step()
+
+    def run_tensor():
+        for xb, yb in batches:
+            ours.zero_grad()
+            tensor_nn.cross_entropy(ours(xb), yb).backward()
+            opt_ours.step()
+
+    run_layers()
+    run_tensor()  # the same first epoch: the same weights after it
+    theirs_w = model.state_dict()
+    diff = max(float(np.abs(v - theirs_w[k]).max()) for k, v in ours.state_dict().items())
+    epoch_opts = dict(opts, repeats=max(opts["rounds"], opts["repeats"] // 4))
+    timed = _measure({"layers": run_layers, "tensor": run_tensor}, **epoch_opts)
+    config = {"model": "the LeNet-style CNN of the 'LeNet epoch on digits' case",
+              "data": f"scikit-learn digits as (N, 1, 8, 8), N = {len(X)}",
+              "batch_size": batch_size, "optimizer": f"SGD(lr={lr})",
+              "batches": len(batches)}
+    return _tensor_row("LeNet epoch on digits", config, timed, max_abs_diff=diff)
+
+
+def tensor_cases(*, opts, quick, log=print) -> list[dict]:
+    from bplib import tensor_nn
+
+    rng = np.random.default_rng(0)
+    n = 4 if quick else 64
+    rows = []
+    log("  tensor: conv ...")
+    conv = Conv2d(6, 16, 5, rng=rng)
+    rows.append(bench_tensor_layer(
+        f"conv 12x12, 6->16, 5x5, batch {n}", conv,
+        lambda x, W, b: tensor_nn.conv2d(x, W, b), rng.standard_normal((n, 6, 12, 12)),
+        opts=opts))
+    log("  tensor: maxpool ...")
+    x = rng.permutation(n * 6 * 24 * 24).reshape(n, 6, 24, 24) / 7.0  # no ties
+    rows.append(bench_tensor_layer(f"maxpool 2x2 on ({n},6,24,24)", MaxPool2d(2),
+                                   lambda t: tensor_nn.max_pool2d(t, 2), x, opts=opts))
+    log("  tensor: CNN forward and backward ...")
+    rows.append(bench_tensor_cnn(opts=opts, quick=quick))
+    log("  tensor: LeNet epoch ...")
+    rows.append(bench_tensor_epoch(opts=opts, quick=quick))
+    return rows
+
+
 # --- report ---------------------------------------------------------------------------------------
 
 
@@ -379,6 +588,18 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def format_tensor_table(report: dict) -> str:
+    """The Tensor-versus-layers cases as a table of at most 78 characters a line."""
+    head = (f"{'Tensor layers vs hand-derived':<32} {'layers ms':>9} {'Tensor ms':>9} "
+            f"{'ratio':>6} {'max diff':>9}")
+    lines = [head, "-" * len(head)]
+    for row in report.get("tensor_cases", []):
+        t = row["times_s"]
+        lines.append(f"{row['name']:<32} {_fmt_ms(t['layers']):>9} {_fmt_ms(t['tensor']):>9} "
+                     f"{row['ratio_tensor_over_layers']:>6.2f} {row['max_abs_diff']:>9.1e}")
+    return "\n".join(lines)
+
+
 def _blas_threads(threads: int):
     """A context that gives numpy's BLAS ``threads`` threads (threadpoolctl, when installed),
     and a function telling how many it has."""
@@ -395,8 +616,9 @@ def _blas_threads(threads: int):
 
 
 def run(*, quick: bool = False, threads: int | None = None, use_torch: bool = True,
-        repeats: int | None = None, log=print) -> dict:
-    """Run every case and return the report (the dict written as JSON)."""
+        repeats: int | None = None, only: str | None = None, log=print) -> dict:
+    """Run every case (``only="layers"`` or ``"tensor"``: one part) and return the report
+    (the dict written as JSON)."""
     threads = threads or os.cpu_count() or 1
     torch = None
     if use_torch:
@@ -411,19 +633,14 @@ def run(*, quick: bool = False, threads: int | None = None, use_torch: bool = Tr
     opts = {"repeats": repeats or (3 if quick else 30), "rounds": 1 if quick else 6,
             "pause": 0.0 if quick else 0.1}
     load_before, busy_before = _loadavg(), _busy_fraction(0.2 if quick else 1.0)
-    cases = []
+    cases, t_cases = [], []
     limits, blas_threads = _blas_threads(threads)
     with limits:  # numpy's BLAS gets the same number of threads as PyTorch
         numpy_threads = blas_threads()
-        for name, xs, ws, pad in CONV_CASES_QUICK if quick else CONV_CASES:
-            log(f"  {name} ...")
-            cases.append(bench_conv(name, xs, ws, pad, torch=torch, opts=opts, judge=not quick))
-        for name, cls_name, xs in POOL_CASES_QUICK if quick else POOL_CASES:
-            log(f"  {name} ...")
-            cases.append(bench_pool(name, cls_name, xs, torch=torch, opts=opts,
-                                    judge=not quick))
-        log("  LeNet epoch on digits ...")
-        cases.append(bench_lenet_epoch(torch=torch, opts=opts, quick=quick))
+        if only != "tensor":
+            cases = _layer_cases(torch=torch, opts=opts, quick=quick, log=log)
+        if only != "layers":
+            t_cases = tensor_cases(opts=opts, quick=quick, log=log)
     return {
         "schema": SCHEMA,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -440,7 +657,21 @@ def run(*, quick: bool = False, threads: int | None = None, use_torch: bool = Tr
         "timing": dict(opts, statistic="median", naive="one run"),
         "torch_skipped": torch is None,
         "cases": cases,
+        "tensor_cases": t_cases,
     }
+
+
+def _layer_cases(*, torch, opts, quick, log) -> list[dict]:
+    cases = []
+    for name, xs, ws, pad in CONV_CASES_QUICK if quick else CONV_CASES:
+        log(f"  {name} ...")
+        cases.append(bench_conv(name, xs, ws, pad, torch=torch, opts=opts, judge=not quick))
+    for name, cls_name, xs in POOL_CASES_QUICK if quick else POOL_CASES:
+        log(f"  {name} ...")
+        cases.append(bench_pool(name, cls_name, xs, torch=torch, opts=opts, judge=not quick))
+    log("  LeNet epoch on digits ...")
+    cases.append(bench_lenet_epoch(torch=torch, opts=opts, quick=quick))
+    return cases
 
 
 def main(argv=None) -> int:
@@ -452,16 +683,22 @@ def main(argv=None) -> int:
                         help="threads for PyTorch and numpy's BLAS (default: every core)")
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per contestant")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
+    parser.add_argument("--only", choices=["layers", "tensor"], default=None,
+                        help="only the layer cases (chapter 9) or only the Tensor-versus-layers "
+                             "cases (chapter 11)")
     args = parser.parse_args(argv)
     if args.threads is not None and args.threads < 1:
         parser.error("--threads must be >= 1")
     print(f"bplib {bplib.__version__} benchmark, float64{' (quick)' if args.quick else ''}")
     report = run(quick=args.quick, threads=args.threads, use_torch=not args.no_torch,
-                 repeats=args.repeats)
+                 repeats=args.repeats, only=args.only)
     threads, versions = report["threads"], report["versions"]
     print(f"threads: {threads['requested']} (numpy's BLAS: {threads['numpy_blas'] or 'default'}), "
           f"numpy {versions['numpy']}, torch {versions['torch'] or 'not used'}")
-    print(format_table(report))
+    if report["cases"]:
+        print(format_table(report))
+    if report["tensor_cases"]:
+        print(format_tensor_table(report))
     busy = report["machine"]["cpu_busy_before"]
     if busy is not None and busy > 0.25:
         print(f"warning: {busy:.0%} of the CPU was busy with other processes just before the "

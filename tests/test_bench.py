@@ -1,4 +1,5 @@
-"""The benchmark script runs (in --quick mode, tiny sizes) and writes the JSON chapter 9 reads.
+"""The benchmark script runs (in --quick mode, tiny sizes) and writes the JSON chapters 9 and 11
+read.
 
 No timing is asserted: only that every case ran and the report has its structure.
 """
@@ -11,6 +12,20 @@ import math
 import pytest
 
 from bplib import bench
+
+
+def _check_tensor_cases(report):
+    names = [row["name"] for row in report["tensor_cases"]]
+    assert len(names) == 4 and "LeNet epoch on digits" in names
+    for row in report["tensor_cases"]:
+        assert row["kind"] == "tensor"
+        times = row["times_s"]
+        assert times["layers"] > 0 and times["tensor"] > 0
+        assert row["ratio_tensor_over_layers"] == pytest.approx(times["tensor"] / times["layers"])
+        assert row["max_abs_diff"] < 1e-10  # the same gradients (and, after the epoch, weights)
+    memory = next(r["memory"] for r in report["tensor_cases"] if "memory" in r)
+    assert memory["tensor_nodes"] > memory["layers"] > 0
+    assert memory["tensor_bytes_kept"] > 0 and memory["layers_bytes_kept"] > 0
 
 
 def _check_report(report, *, with_torch):
@@ -52,14 +67,31 @@ def test_quick_run_writes_the_json(tmp_path, capsys):
     assert bench.main(["--quick", "--repeats", "2", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "naive/bplib" in printed and "bplib/torch" in printed and "LeNet" in printed
-    _check_report(json.loads(out.read_text()), with_torch=True)
+    assert "Tensor layers vs hand-derived" in printed
+    report = json.loads(out.read_text())
+    _check_report(report, with_torch=True)
+    _check_tensor_cases(report)
 
 
 def test_quick_run_without_torch_skips_the_column(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert bench.main(["--quick", "--repeats", "1", "--no-torch", "--out", str(out)]) == 0
+    assert bench.main(["--quick", "--repeats", "1", "--no-torch", "--only", "layers",
+                       "--out", str(out)]) == 0
     assert "PyTorch column is skipped" in capsys.readouterr().out
-    _check_report(json.loads(out.read_text()), with_torch=False)
+    report = json.loads(out.read_text())
+    _check_report(report, with_torch=False)
+    assert report["tensor_cases"] == []
+
+
+def test_only_tensor_runs_the_cost_of_generality_cases(tmp_path, capsys):
+    out = tmp_path / "bench_tensor.json"
+    assert bench.main(["--quick", "--repeats", "1", "--no-torch", "--only", "tensor",
+                       "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert all(len(line) <= 78 for line in printed.splitlines() if "ms" in line or "---" in line)
+    report = json.loads(out.read_text())
+    assert report["cases"] == []
+    _check_tensor_cases(report)
 
 
 def test_table_formatting_marks_missed_targets():
