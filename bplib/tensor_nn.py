@@ -1,6 +1,6 @@
 """The layers of the course rebuilt from :mod:`bplib.tensor` operations (chapter 11).
 
-Each layer of :mod:`bplib.layers` has a forward pass *and* a backward pass derived by hand in
+Each layer of ``bplib.layers`` has a forward pass *and* a backward pass derived by hand in
 its chapter. Here each is only a forward pass, a few lines of :class:`~bplib.tensor.Tensor`
 operations; the engine derives the backward pass by itself, one local rule per operation,
 and chapter 11 shows that the gradients equal the hand-derived ones:
@@ -13,7 +13,7 @@ and chapter 11 shows that the gradients equal the hand-derived ones:
     avg_pool2d   windows, mean                      chapter 8, eq-avgpool-grad
 
 The classes (:class:`Linear`, :class:`Conv2d`, …, :class:`Sequential`) wrap them with
-parameters, in bplib's layout and with the initialisation of :mod:`bplib.layers` (PyTorch's),
+parameters, in bplib's layout and with the initialisation of ``bplib.layers`` (PyTorch's),
 so the same seed gives the same weights. ``params`` holds the numpy arrays and ``grads`` the
 gradients the last backward passes accumulated, so :class:`bplib.optim.SGD` trains them
 unchanged; since the engine accumulates (like PyTorch), call ``model.zero_grad()`` before each
