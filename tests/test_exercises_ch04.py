@@ -148,6 +148,59 @@ def test_logsumexp_mistakes_get_their_hint(wrong, words):
 
 
 def test_naive_logsumexp_passes_the_moderate_cases_and_fails_on_a_large_one():
-    with np.errstate(all="ignore"):
-        text = failure(check.logsumexp, naive_logsumexp)
-    assert "case 13 of 24" in text and "inf" in text
+    text = failure(check.logsumexp, naive_logsumexp)
+    assert "case 13 of 24 is wrong" in text and "got:      inf at [" in text
+    assert "Factor the largest term out of the sum" in text
+
+
+# --- overflow: logits near ±1000 -------------------------------------------------------------
+def naive_softmax(a):
+    e = np.exp(a)  # inf for a > 709, 0 below -745
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_a_softmax_without_the_shift_fails_4_1_with_the_overflow_hint():
+    def softmax_backward_naive(logits, dout):
+        l = naive_softmax(logits)
+        return l * (dout - np.sum(dout * l, axis=1, keepdims=True))
+
+    text = failure(check.softmax_backward, softmax_backward_naive)
+    assert "case 19 of 24 is wrong" in text and "nan at [" in text
+    assert "The softmax does not change when the same number is subtracted" in text
+
+
+def test_a_softmax_without_the_shift_fails_4_2_with_the_overflow_hint():
+    def cross_entropy_grad_naive(logits, labels):
+        return (naive_softmax(logits) - onehot(labels, logits.shape[1])) / logits.shape[0]
+
+    text = failure(check.cross_entropy_grad, cross_entropy_grad_naive)
+    assert "case 19 of 24 is wrong" in text and "nan at [" in text
+    assert "e^a overflows to inf in float64 once a > 709" in text
+
+
+def test_the_overflow_cases_are_the_last_ones():
+    for cases in (ch04._softmax_backward_cases(), ch04._cross_entropy_grad_cases()):
+        assert all(np.max(np.abs(c["logits"])) < 20 for c in cases[:18])
+        assert all(np.min(np.abs(c["logits"])) > 700 for c in cases[18:])
+
+
+def test_float32_answers_pass(capsys):
+    """The same formulas computed in float32 pass (float32's own tolerance); in float64 the
+    check stays tight."""
+    as32 = {"logits": np.float32, "dout": np.float32, "a": np.float32}
+
+    def in_float32(fn):
+        def wrapped(**case):  # inputs and answer in float32, as `x.astype(np.float32)` gives
+            result = fn(**{k: v.astype(as32[k]) if k in as32 else v for k, v in case.items()})
+            return result.astype(np.float32)
+
+        return wrapped
+
+    check.softmax_backward(in_float32(softmax_backward))
+    check.cross_entropy_grad(in_float32(cross_entropy_grad))
+    check.logsumexp(in_float32(logsumexp))
+    assert capsys.readouterr().out.count("✓") == 3
+    text = failure(
+        check.softmax_backward, lambda logits, dout: softmax_backward(logits, dout) * (1 + 1e-5)
+    )
+    assert "case 1 of 24 is wrong" in text and "agree with the expected ones to about" in text

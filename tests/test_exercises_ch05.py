@@ -100,9 +100,62 @@ def test_relu_backward_mistakes_get_their_hint(wrong, words):
         (lambda x, dout: dout * (1 - x**2), "apply tanh first"),
         (lambda x, dout: 1 - np.tanh(x) ** 2, "upstream gradient dout"),
         (lambda x, dout: dout * (1 - np.tanh(x)), "check the power"),
-        (lambda x, dout: dout * np.tanh(x), "sinh(x) / cosh(x)"),
+        (lambda x, dout: dout * np.tanh(x), "by tanh itself instead of by its derivative"),
+        (lambda x, dout: dout * np.tanh(x) * (1 - np.tanh(x)), "the sigmoid's identity"),
+        (lambda x, dout: dout * (1 - np.tanh(x**2)), "not the input"),
+        (lambda x, dout: dout * (1 + np.tanh(x) ** 2), "check the sign"),
+        (lambda x, dout: dout * np.cosh(x), "sinh(x) / cosh(x)"),
     ],
 )
 def test_tanh_backward_mistakes_get_their_hint(wrong, words):
     text = failure(check.tanh_backward, wrong)
     assert "Exercise 5.3" in text and words in text
+
+
+# --- saturated units: |x| up to 1000 ------------------------------------------------------------
+
+
+def sigmoid_overflowing(x):
+    return np.exp(x) / (1 + np.exp(x))  # nan once e^x is inf (x > 709)
+
+
+def test_a_sigmoid_written_with_exp_x_fails_with_the_overflow_hint():
+    def sigmoid_backward(x, dout):
+        s = sigmoid_overflowing(x)
+        return dout * s * (1 - s)
+
+    text = failure(check.sigmoid_backward, sigmoid_backward)
+    assert "case 19 of 24 is wrong" in text  # right on every moderate case first
+    assert "got:      nan at [" in text and "there x = 1000" in text
+    assert "e^x / (1 + e^x) then gives inf/inf = nan" in text
+
+
+def test_a_sigmoid_that_only_overflows_to_zero_passes(capsys):
+    """1 / (1 + e^{-x}) overflows to 1/inf = 0 for x < -709: the right limit, so it passes
+    (numpy's overflow warning is not shown to the student)."""
+    check.sigmoid_backward(sigmoid_backward)
+    assert "✓ Exercise 5.1" in capsys.readouterr().out
+
+
+def test_a_tanh_written_with_exponentials_fails_with_the_overflow_hint():
+    def tanh_backward(x, dout):
+        t = (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))
+        return dout * (1 - t * t)
+
+    text = failure(check.tanh_backward, tanh_backward)
+    assert "nan at" in text and "np.tanh is computed without that overflow" in text
+
+
+def test_the_large_cases_come_last_and_reach_1000():
+    for seed in (51, 53):
+        cases = ch05._cases(seed, large=True)
+        assert all(np.max(np.abs(c["x"])) < 30 for c in cases[:18])
+        assert all(np.max(c["x"]) == 1000 and np.min(c["x"]) == -1000 for c in cases[18:])
+
+
+def test_float32_answers_pass(capsys):
+    check.sigmoid_backward(lambda x, dout: sigmoid_backward(x, dout).astype(np.float32))
+    check.tanh_backward(
+        lambda x, dout: tanh_backward(x.astype(np.float32), dout.astype(np.float32))
+    )
+    assert capsys.readouterr().out.count("✓") == 2

@@ -56,7 +56,7 @@ test_right_answer_passes, test_stub_is_not_written_yet, test_each_known_mistake_
 )
 
 
-def test_the_hints_of_chapter_8_as_a_reader_would_write_the_mistakes():
+def test_the_hints_of_chapter_9_as_a_reader_would_write_the_mistakes():
     # true convolution (flipped kernel) instead of cross-correlation
     with pytest.raises(ExerciseFailed, match="rotated by 180°"):
         ch09.conv2d_single_channel(lambda a, k: conv2d_single_channel(a, k[::-1, ::-1]))
@@ -115,3 +115,49 @@ def test_there_are_enough_cases_and_they_start_with_seed_002s_shapes():
         assert len(cases) >= 20
     first = ch09._cases_91()[0]
     assert first["a"].shape == (3, 3) and first["k"].shape == (2, 2)
+
+
+def test_a_transposed_kernel_gradient():
+    def swapped_indices(a, dout):  # dk[i, j] paired with a_{p+j, q+i}
+        oh, ow = dout.shape
+        kh, kw = a.shape[0] - oh + 1, a.shape[1] - ow + 1
+        dk = np.zeros((kw, kh))
+        for i in range(kw):
+            for j in range(kh):
+                dk[i, j] = np.sum(dout * a[j : j + oh, i : i + ow])
+        return dk
+
+    with pytest.raises(ExerciseFailed) as info:
+        ch09.conv_kernel_grad(swapped_indices)
+    assert "your dk is transposed (rows and columns swapped)" in str(info.value)
+
+
+def test_the_bias_gradient_divided_by_n_or_kept_4d():
+    with pytest.raises(ExerciseFailed) as info:
+        ch09.conv_bias_grad(lambda dout: dout.sum(axis=(0, 2, 3)) / len(dout))
+    assert "you divided by the batch size N" in str(info.value)
+
+    with pytest.raises(ExerciseFailed) as info:
+        ch09.conv_bias_grad(lambda dout: dout.sum(axis=(0, 2, 3), keepdims=True))
+    message = str(info.value)
+    assert "your array has shape (1, F, 1, 1)" in message
+    assert "shapes differ: expected (" in message
+    assert len(message.split("\n")) <= 8  # the 4-d dout is summarised, never dumped
+
+
+def in_float32(right):
+    """``right`` computed on float32 inputs, returning float32 (what astype(np.float32) does)."""
+
+    def answer(**case):
+        case = {
+            k: v.astype(np.float32) if isinstance(v, np.ndarray) else v for k, v in case.items()
+        }
+        return right(**case).astype(np.float32)
+
+    return answer
+
+
+def test_float32_answers_pass(capsys):
+    for check, right, _ in CHECKS.values():
+        check(in_float32(right))
+    assert capsys.readouterr().out.count("✓") == 4

@@ -121,3 +121,21 @@ def test_the_checks_are_in_the_book_namespace():
 
     for name in ("conv_output_shape", "conv_param_count", "accuracy_from_logits"):
         assert getattr(check, name) is getattr(ch10, name)
+
+
+def test_a_float32_accuracy_passes(capsys):
+    """0.6 in float32 is 0.60000002: the tolerance follows the answer's dtype."""
+
+    def accuracy32(logits, labels):
+        return np.mean(np.argmax(logits, axis=1) == labels, dtype=np.float32)
+
+    assert float(np.float32(0.6)) == 0.6000000238418579
+    ch10.accuracy_from_logits(accuracy32)
+    assert "✓ Exercise 10.3" in capsys.readouterr().out
+
+
+def test_float64_stays_tight():
+    with pytest.raises(ExerciseFailed, match="agree with the expected ones to about"):
+        ch10.accuracy_from_logits(
+            lambda logits, labels: accuracy_from_logits(logits, labels) + 1e-9
+        )

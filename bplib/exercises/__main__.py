@@ -1,7 +1,7 @@
 """The exercises' command line.
 
-    python -m bplib.exercises student book/ -o exercises/ [--force [NOTEBOOK ...]]
-        write the student notebooks that are missing (never overwrites: --force backs up first)
+python -m bplib.exercises student book/ -o exercises/ [--force [NOTEBOOK ...]]
+    write the student notebooks that are missing (never overwrites: --force backs up first)
 """
 
 from __future__ import annotations
@@ -36,23 +36,34 @@ def print_report(report: StudentReport, sources: list[Path]) -> None:
     out = report.out_dir
     total = sum(len(n.exercises) for n in report.notebooks)
     if report.created:
-        print(f"{out}/: a new folder for your exercises ({total} exercises in "
-              f"{len(report.notebooks)} notebooks).")
+        print(
+            f"{out}/: a new folder for your exercises ({total} exercises in "
+            f"{len(report.notebooks)} notebooks)."
+        )
     if report.adopted:
-        print(f"{out}/: written by an earlier version of this command; from now on it is "
-              "only ever added to.")
+        print(
+            f"{out}/: written by an earlier version of this command; from now on it is "
+            "only ever added to."
+        )
     if report.written:
         print(f"wrote {len(report.written)} notebook(s):{_names(report.written, out)}")
     if report.kept:
-        print(f"kept {len(report.kept)} notebook(s) you already have, untouched: "
-              f"{_names(report.kept, out)}")
+        print(
+            f"kept {len(report.kept)} notebook(s) you already have, untouched: "
+            f"{_names(report.kept, out)}"
+        )
     for path, backup in report.replaced:
-        print(f"replaced {path.relative_to(out)} by the book's current version; your copy is "
-              f"in {backup}")
+        print(
+            f"replaced {path.relative_to(out)} by the book's current version; your copy is "
+            f"in {backup}"
+        )
     for path, edited in report.changed_in_book:
         name = path.name
-        whose = {True: "you have edited your copy", False: "you have not edited your copy",
-                 None: "written by an earlier version of this command"}[edited]
+        whose = {
+            True: "you have edited your copy",
+            False: "you have not edited your copy",
+            None: "written by an earlier version of this command",
+        }[edited]
         print(
             f"note: {name}: the book's version changed since your copy was written ({whose}). "
             f"To get the new one: {_force_command(out, sources, name)} "
@@ -60,8 +71,10 @@ def print_report(report: StudentReport, sources: list[Path]) -> None:
         )
     if report.support_differs:
         shown = ", ".join(str(p.relative_to(out)) for p in report.support_differs[:3])
-        print(f"note: {len(report.support_differs)} data file(s) differ from the book's "
-              f"({shown}{', …' if len(report.support_differs) > 3 else ''}); --force updates them.")
+        print(
+            f"note: {len(report.support_differs)} data file(s) differ from the book's "
+            f"({shown}{', …' if len(report.support_differs) > 3 else ''}); --force updates them."
+        )
     if not report.written and not report.replaced:
         print("nothing to write: every notebook is there (your work is never overwritten).")
 
@@ -90,11 +103,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     student.add_argument("sources", nargs="+", type=Path, help="notebooks or folders of notebooks")
     student.add_argument(
-        "-o", "--out", type=Path, required=True,
+        "-o",
+        "--out",
+        type=Path,
+        required=True,
         help="output folder: a new one, or one this command created (it is only added to)",
     )
     student.add_argument(
-        "--force", nargs="*", metavar="NOTEBOOK",
+        "--force",
+        nargs="*",
+        metavar="NOTEBOOK",
         help="replace these existing notebooks (all if none named) by the book's version; "
         "each old file is moved to OUT/backups/<date>_<time>/ first",
     )

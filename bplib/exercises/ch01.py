@@ -1,4 +1,5 @@
-"""Exercise checks of chapter 1, "The chain rule and computational graphs" ([001] Pierret, [000] Maaoui).
+"""Exercise checks of chapter 1, "The chain rule and computational graphs" ([001] Pierret,
+[000] Maaoui).
 
     check.grad_log_xy(grad_log_xy)         Exercise 1.1  ∂z/∂x and ∂z/∂y of z = log(xy)
     check.mul_backward(mul_backward)       Exercise 1.2  a multiply node's downstream gradients

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bplib.exercises._harness import Hint, check_function_cases
+from bplib.exercises._harness import ExerciseFailed, Hint, check_function_cases
 from bplib.exercises._harness import tolerant as _safe
 from bplib.layers.activations import sigmoid as _sigmoid
 
@@ -64,12 +64,21 @@ def _component(user_fn, index: int, name: str):
 
     def part(**case):
         result = user_fn(**case)
-        if not isinstance(result, (tuple, list)) or len(result) != 3:
-            raise TypeError(
-                f"linear_backward must return the tuple (dx, dW, db), got {type(result).__name__}"
-                + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
-            )
-        return result[index]
+        if result is None or (isinstance(result, (tuple, list)) and len(result) == 3):
+            return None if result is None else result[index]  # None: the harness explains
+        if isinstance(result, (tuple, list)):
+            what = f"{len(result)} values"
+        elif isinstance(result, np.ndarray):
+            what = f"one array of shape {result.shape}"
+        else:
+            what = f"a {type(result).__name__}"
+        hint = "return the three gradients together, in this order: `return dx, dW, db`."
+        raise ExerciseFailed(
+            f"{EX31}: your function returned {what}; it must return the tuple (dx, dW, db)."
+            f"\n  hint:     {hint}",
+            exercise=EX31,
+            hint=hint,
+        )
 
     part.__name__ = f"{getattr(user_fn, '__name__', 'linear_backward')}[{name}]"
     return part
@@ -79,8 +88,9 @@ HINTS_31 = {
     "dx": [
         Hint(
             _safe(lambda x, W, b, dout: dout @ W.T),
-            "dx uses W the wrong way round: you carried [001] Pierret's transpose over literally, but "
-            "in bplib's layout (one example per row) the forward pass already multiplies by W.T. "
+            "dx uses W the wrong way round: you carried [001] Pierret's transpose over literally, "
+            "but in bplib's layout (one example per row) the forward pass already multiplies by "
+            "W.T. "
             "Let the shapes guide you: dout is (N, M), W is (M, D), dx must be (N, D).",
         ),
         Hint(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from bplib.exercises._harness import Hint, check_function_cases
-from bplib.layers.activations import sigmoid as _sigmoid
 from bplib.layers.activations import ReLU, Sigmoid, Tanh
+from bplib.layers.activations import sigmoid as _sigmoid
 
 __all__ = ["sigmoid_backward", "relu_backward", "tanh_backward"]
 
@@ -27,8 +27,12 @@ def _layer_backward(layer_cls):
     return reference
 
 
-def _cases(seed: int, *, zeros: bool = False):
-    """(x, dout) pairs of shapes (N,), (N, D) and (N, C, H, W): activations take any shape."""
+def _cases(seed: int, *, zeros: bool = False, large: bool = False):
+    """(x, dout) pairs of shapes (N,), (N, D) and (N, C, H, W): activations take any shape.
+
+    With ``large``, the last cases hold inputs up to |x| = 1000 (a saturated unit), where a
+    formula that computes e^x for a large positive x overflows.
+    """
     rng = np.random.default_rng(seed)
     shapes = [(3, 4), (2, 3, 4), (6,), (2, 2, 3, 3)]
     cases = []
@@ -37,9 +41,19 @@ def _cases(seed: int, *, zeros: bool = False):
         x = 3.0 * rng.standard_normal(shape)
         if zeros and i % 3 == 0:
             x.reshape(-1)[::4] = 0.0  # exact zeros, where the convention matters
+        if large and i >= _N_CASES - 6:  # the last cases, after the moderate ones
+            x = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.0, 1000.0, size=shape)
+            x.reshape(-1)[:2] = (1000.0, -1000.0)
         cases.append({"x": x, "dout": rng.standard_normal(shape)})
     return cases
 
+
+_SIGMOID_OVERFLOW_HINT = (
+    "e^x overflows to inf in float64 once x > 709, and a formula like e^x / (1 + e^x) then "
+    "gives inf/inf = nan. Write σ(x) so that the exponential only ever sees a number <= 0 "
+    "where x is large (1 / (1 + e^{-x}) does, for x > 0), or use bplib's sigmoid "
+    "(bplib.layers.activations.sigmoid)."
+)
 
 _SIGMOID_HINTS = [
     Hint(
@@ -64,13 +78,14 @@ def sigmoid_backward(user_fn) -> None:
     check_function_cases(
         "Exercise 5.1: the sigmoid backward pass",
         user_fn,
-        _cases(51),
+        _cases(51, large=True),
         reference=_layer_backward(Sigmoid),
         hints=_SIGMOID_HINTS,
         generic_hint=(
             "differentiate σ(x) = 1 / (1 + e^{-x}), write the result with σ(x) itself, and "
             "multiply element-wise by dout."
         ),
+        nonfinite_hint=_SIGMOID_OVERFLOW_HINT,
     )
 
 
@@ -112,6 +127,11 @@ def relu_backward(user_fn) -> None:
     )
 
 
+_TANH_OVERFLOW_HINT = (
+    "e^x overflows to inf in float64 once |x| > 709, and (e^x − e^{-x}) / (e^x + e^{-x}) "
+    "then gives inf/inf = nan. numpy's np.tanh is computed without that overflow."
+)
+
 _TANH_HINTS = [
     Hint(
         lambda x, dout: dout * (1 - x**2),
@@ -128,6 +148,25 @@ _TANH_HINTS = [
         "check the power in the identity for tanh': differentiate sinh/cosh with the "
         "quotient rule again.",
     ),
+    Hint(
+        lambda x, dout: dout * np.tanh(x),
+        "you multiplied dout by tanh itself instead of by its derivative: tanh is not its own "
+        "derivative (that is e^x).",
+    ),
+    Hint(
+        lambda x, dout: dout * np.tanh(x) * (1 - np.tanh(x)),
+        "that is the sigmoid's identity, σ' = σ(1 − σ), applied to tanh. tanh has its own: "
+        "differentiate sinh/cosh with the quotient rule and write the result with tanh.",
+    ),
+    Hint(
+        lambda x, dout: dout * (1 - np.tanh(x**2)),
+        "you squared x inside tanh: the identity squares the output, tanh(x)², not the input.",
+    ),
+    Hint(
+        lambda x, dout: dout * (1 + np.tanh(x) ** 2),
+        "check the sign in the identity: tanh is flat (its slope tends to 0) where |tanh| "
+        "tends to 1.",
+    ),
 ]
 
 
@@ -136,11 +175,12 @@ def tanh_backward(user_fn) -> None:
     check_function_cases(
         "Exercise 5.3: the tanh backward pass",
         user_fn,
-        _cases(53),
+        _cases(53, large=True),
         reference=_layer_backward(Tanh),
         hints=_TANH_HINTS,
         generic_hint=(
             "differentiate tanh(x) = sinh(x) / cosh(x), write the result with tanh(x) itself, "
             "and multiply element-wise by dout."
         ),
+        nonfinite_hint=_TANH_OVERFLOW_HINT,
     )

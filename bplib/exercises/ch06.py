@@ -1,4 +1,5 @@
-"""Exercise checks of chapter 6, "Gradient descent, SGD, mini-batches and epochs" ([001] Pierret, [003] Calcul).
+"""Exercise checks of chapter 6, "Gradient descent, SGD, mini-batches and epochs"
+([001] Pierret, [003] Calcul).
 
     check.minibatch_gradient(minibatch_gradient)   Exercise 6.1  the gradient of a mini-batch
     check.sgd_momentum_step(sgd_momentum_step)     Exercise 6.2  one step of SGD with momentum
@@ -17,7 +18,15 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bplib.exercises._harness import ExerciseFailed, Hint, check_function_cases, passed_line
+from bplib.exercises._harness import (
+    ExerciseFailed,
+    Hint,
+    call_student,
+    check_function_cases,
+    report_pass,
+    require_callable,
+    student_output,
+)
 from bplib.exercises._harness import tolerant as _safe
 
 __all__ = ["minibatch_gradient", "sgd_momentum_step", "epoch_batches"]
@@ -254,6 +263,7 @@ def sgd_momentum_step(user_fn) -> None:
             "g = 2, lr = 0.1, momentum = 0.9) by hand, then on this case, and compare each of "
             "w_new and v_new with your result."
         ),
+        may_modify=("w", "v"),  # an optimizer may update its state in place, as bplib's does
     )
 
 
@@ -311,19 +321,24 @@ def _expected_sizes(n: int, batch_size: int) -> list[int]:
 
 
 def _call_63(user_fn, n, batch_size, seed, *, index, total):
-    try:
-        result = user_fn(n, batch_size, np.random.default_rng(seed))
-    except NotImplementedError:
+    shown = {"n": n, "batch_size": batch_size, "rng": _SeededRng(seed)}
+    result, _ = call_student(
+        EX63,
+        user_fn,
+        {"n": n, "batch_size": batch_size, "rng": np.random.default_rng(seed)},
+        index=index,
+        total=total,
+        shown=shown,
+    )
+    if result is None:
+        hint = "did you forget `return`? Return the list of the epoch's batches."
         raise ExerciseFailed(
-            f"{EX63}: not written yet. Replace the `raise NotImplementedError(...)` line with "
-            f"your code, run that cell, then run this check again."
-        ) from None
-    except Exception as exc:
-        raise ExerciseFailed(
-            f"{EX63}: your function raised {type(exc).__name__}: {exc}\n"
-            f"  on case {index} of {total}: n={n}, batch_size={batch_size}, "
-            f"rng=np.random.default_rng({seed})"
-        ) from exc
+            f"{EX63}: case {index} of {total}: your function returned None.\n"
+            f"  input:    n={n}, batch_size={batch_size}, rng=np.random.default_rng({seed})\n"
+            f"  hint:     {hint}",
+            exercise=EX63,
+            hint=hint,
+        )
     try:
         parts = [np.asarray(part) for part in result]
     except TypeError:
@@ -331,30 +346,49 @@ def _call_63(user_fn, n, batch_size, seed, *, index, total):
     if parts is None or not all(
         p.ndim == 1 and (np.issubdtype(p.dtype, np.integer) or p.size == 0) for p in parts
     ):
+        hint = "return a list of 1-D integer arrays: the indices of each batch, in order."
         raise ExerciseFailed(
             f"{EX63}: case {index} of {total}: expected a list of 1-D integer arrays (the "
             f"indices of each batch), got {type(result).__name__}"
             + (f" of {[(p.dtype.name, p.shape) for p in parts[:3]]}..." if parts else "")
-            + "."
+            + f".\n  hint:     {hint}",
+            exercise=EX63,
+            hint=hint,
         )
     return parts
 
 
+class _SeededRng:
+    """How a case's generator is shown in a message."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def __repr__(self):
+        return f"np.random.default_rng({self.seed})"
+
+
 def _fail_63(index, total, n, batch_size, seed, got, hint):
-    shown = ", ".join(np.array2string(p, threshold=12, edgeitems=3) for p in got[:4])
-    if len(got) > 4:
-        shown += f", ... ({len(got)} batches)"
+    shown = ", ".join(np.array2string(p, threshold=8, edgeitems=3) for p in got[:2])
+    if len(got) > 2:
+        shown += ", …"
+    sizes = _expected_sizes(n, batch_size)
+    sizes_text = str(sizes) if len(sizes) <= 8 else f"{sizes[:3]}… ({len(sizes)} batches)"
+    got_sizes = [len(p) for p in got]
+    got_text = str(got_sizes) if len(got_sizes) <= 8 else f"{got_sizes[:3]}… ({len(got)})"
     raise ExerciseFailed(
         "\n".join(
             [
                 f"{EX63}: case {index} of {total} is wrong.",
                 f"  input:    n={n}, batch_size={batch_size}, rng=np.random.default_rng({seed})",
                 f"  expected: the {n} indices 0..{n - 1}, each exactly once, in a random order, "
-                f"in batches of sizes {_expected_sizes(n, batch_size)}",
-                f"  got:      sizes {[len(p) for p in got]}: {shown}",
+                f"in batches of sizes {sizes_text}",
+                f"  got:      sizes {got_text}: {shown}",
                 f"  hint:     {hint}",
             ]
-        )
+        ),
+        exercise=EX63,
+        hint=hint,
     )
 
 
@@ -366,13 +400,15 @@ def epoch_batches(user_fn) -> None:
     consecutive batches of ``batch_size`` indices, the last one shorter when batch_size does
     not divide n. Any random order is accepted, as long as it comes from ``rng``.
     """
-    if not callable(user_fn):
-        raise ExerciseFailed(
-            f"{EX63}: the check expects your function itself (pass its name, without "
-            f"parentheses), got {type(user_fn).__name__}."
-        )
+    require_callable(EX63, user_fn)
     cases = _cases_63()
     total = len(cases)
+    with student_output():
+        _epoch_cases(user_fn, cases, total)
+    report_pass(EX63, total)
+
+
+def _epoch_cases(user_fn, cases, total) -> None:
     for index, case in enumerate(cases, start=1):
         n, batch_size, seed = case["n"], case["batch_size"], case["seed"]
         parts = _call_63(user_fn, n, batch_size, seed, index=index, total=total)
@@ -403,4 +439,3 @@ def epoch_batches(user_fn) -> None:
         other = _call_63(user_fn, n, batch_size, seed + 1, index=index, total=total)
         if np.array_equal(np.concatenate(other), seen):
             fail(HINT_FIXED)
-    print(passed_line(EX63, total))

@@ -1,7 +1,8 @@
 """Exercise checks of chapter 8, "Pooling" ([002] Explication and [000] Maaoui).
 
-    check.avgpool2x2_backward(avgpool2x2_backward)  Exercise 8.1  [002] Explication's 2×2 average pooling
-    check.maxpool_backward(maxpool_backward)        Exercise 8.2  max pooling, k×k, stride k
+    check.avgpool2x2_backward(avgpool2x2_backward)  Exercise 8.1  [002] Explication's 2×2 average
+                                                                  pooling
+    check.maxpool_backward(maxpool_backward)        Exercise 8.2  max pooling, k×k, any stride
     check.avgpool_backward(avgpool_backward)        Exercise 8.3  average pooling, any k, stride
 
 Every reference is computed by bplib's layers (:class:`bplib.layers.AvgPool2d`,
@@ -100,7 +101,8 @@ def _cases_81():
 
 
 def avgpool2x2_backward(user_fn) -> None:
-    """Check ``user_fn(dout) -> da`` for [002] Explication's 2×2 average pooling (book: eq-avgpool-grad).
+    """Check ``user_fn(dout) -> da`` for [002] Explication's 2×2 average pooling
+    (book: eq-avgpool-grad).
 
     dout (h, w) is ∂E/∂b; the answer is ∂E/∂a of shape (2h, 2w).
     """
@@ -120,49 +122,75 @@ def avgpool2x2_backward(user_fn) -> None:
 # --- Exercise 8.2 -------------------------------------------------------------------------------
 
 
-def _maxpool_reference(x, dout, k):
+def _maxpool_reference(x, dout, k, s):
     from bplib.layers import MaxPool2d
 
-    return _pool_backward(MaxPool2d(k), x, dout)
+    return _pool_backward(MaxPool2d(k, stride=s), x, dout)
 
 
-def _spread(x, dout, k, *, scale):
+def _spread(x, dout, k, s, *, scale):
     dx = np.zeros_like(x)
-    for n, (r, c) in enumerate(_windows(x.shape, k, k)):
+    for n, (r, c) in enumerate(_windows(x.shape, k, s)):
         p, q = divmod(n, dout.shape[1])
         dx[r : r + k, c : c + k] += dout[p, q] * scale
     return dx
 
 
-def _to_argfn(x, dout, k, *, argfn, weight=True):
+def _to_argfn(x, dout, k, s, *, argfn, weight=True, accumulate=True):
     dx = np.zeros_like(x)
-    for n, (r, c) in enumerate(_windows(x.shape, k, k)):
+    for n, (r, c) in enumerate(_windows(x.shape, k, s)):
         p, q = divmod(n, dout.shape[1])
         i, j = np.unravel_index(argfn(x[r : r + k, c : c + k]), (k, k))
-        dx[r + i, c + j] += dout[p, q] if weight else 1.0
+        value = dout[p, q] if weight else 1.0
+        if accumulate:
+            dx[r + i, c + j] += value
+        else:
+            dx[r + i, c + j] = value
+    return dx
+
+
+def _stride_k(x, dout, k, s):
+    """The windows placed every k pixels whatever s is (the answer for stride k only)."""
+    dx = np.zeros_like(x)
+    for p in range(dout.shape[0]):
+        for q in range(dout.shape[1]):
+            window = x[p * k : (p + 1) * k, q * k : (q + 1) * k]
+            i, j = np.unravel_index(np.argmax(window), window.shape)
+            dx[p * k + i, q * k + j] += dout[p, q]
     return dx
 
 
 HINTS_82 = [
     Hint(
-        _safe(lambda x, dout, k: _spread(x, dout, k, scale=1.0 / (k * k))),
+        _safe(lambda x, dout, k, s: _spread(x, dout, k, s, scale=1.0 / (k * k))),
         "you spread the gradient over the whole window, as average pooling does: the maximum "
         "depends on one input only (the others can move a little without changing it).",
     ),
     Hint(
-        _safe(lambda x, dout, k: _spread(x, dout, k, scale=1.0)),
+        _safe(lambda x, dout, k, s: _spread(x, dout, k, s, scale=1.0)),
         "you gave the gradient to every element of the window: the maximum depends on one input "
         "only (the others can move a little without changing it).",
     ),
     Hint(
-        _safe(lambda x, dout, k: _to_argfn(x, dout, k, argfn=np.argmin)),
+        _safe(lambda x, dout, k, s: _to_argfn(x, dout, k, s, argfn=np.argmin)),
         "you sent the gradient to the smallest element of each window: which input does the "
         "output of max pooling copy?",
     ),
     Hint(
-        _safe(lambda x, dout, k: _to_argfn(x, dout, k, argfn=np.argmax, weight=False)),
+        _safe(lambda x, dout, k, s: _to_argfn(x, dout, k, s, argfn=np.argmax, weight=False)),
         "the right inputs receive something, but not the right amount: the local gradient of "
         "the maximum is 1, and the downstream gradient is upstream × local.",
+    ),
+    Hint(
+        _safe(lambda x, dout, k, s: _to_argfn(x, dout, k, s, argfn=np.argmax, accumulate=False)),
+        "where windows overlap (stride smaller than the kernel), one input can be the maximum "
+        "of two windows and feed both outputs: its gradient collects a contribution from each "
+        "(two paths add). Yours keeps only one of them.",
+    ),
+    Hint(
+        _safe(_stride_k),
+        "your windows start every k pixels: with stride s, window (p, q) starts at row p·s "
+        "and column q·s, so windows overlap when s < k and leave gaps when s > k.",
     ),
 ]
 
@@ -172,19 +200,27 @@ def _cases_82():
     cases = []
     for i in range(N_CASES):
         k = int(rng.integers(2, 4))
-        oh, ow = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-        # the last cases leave rows / columns that no window covers (floor, like PyTorch)
-        extra_h, extra_w = (int(rng.integers(0, k)), int(rng.integers(1, k))) if i >= 16 else (0, 0)
-        x = rng.standard_normal((oh * k + extra_h, ow * k + extra_w))
-        cases.append({"x": x, "dout": rng.standard_normal((oh, ow)), "k": k})
+        # stride k first (the windows tile), then overlapping (s < k) and gapped (s > k) ones
+        s = k if i < 8 else [k + 1, 1, k - 1, 1][i % 4]
+        s = max(s, 1)
+        oh, ow = int(rng.integers(1, 4)), int(rng.integers(2, 4))
+        # some cases leave rows / columns that no window covers (floor, like PyTorch)
+        extra_h, extra_w = (int(rng.integers(0, s)), int(rng.integers(0, s))) if i % 3 else (0, 0)
+        x = rng.standard_normal(((oh - 1) * s + k + extra_h, (ow - 1) * s + k + extra_w))
+        if s < k and i % 2:
+            # a large entry where windows overlap: the maximum of several windows at once
+            x[s:k, s:k] = 5.0 + rng.random((k - s, k - s))
+        cases.append({"x": x, "dout": rng.standard_normal((oh, ow)), "k": k, "s": s})
     return cases
 
 
 def maxpool_backward(user_fn) -> None:
-    """Check ``user_fn(x, dout, k) -> dx``, k×k max pooling, stride k (book: eq-maxpool-grad).
+    """Check ``user_fn(x, dout, k, s) -> dx``, k×k max pooling with stride s
+    (book: eq-maxpool-grad, eq-pool-output-size).
 
-    x (H, W), dout (H // k, W // k), k an int; the answer has x's shape. Rows and columns that
-    no window covers (when k does not divide H or W) get a zero gradient.
+    x (H, W), dout (OH, OW) with OH = ⌊(H − k)/s⌋ + 1, k and s ints; the answer has x's shape.
+    Windows overlap when s < k (an input may then be the maximum of several windows); rows
+    and columns that no window covers get a zero gradient.
     """
     check_function_cases(
         EX82,

@@ -6,9 +6,9 @@
     check.conv_input_grad(conv_input_grad)               Exercise 9.4  ∂E/∂a, one channel
 
 Every reference is computed by bplib's :class:`bplib.layers.Conv2d` (one input channel, one
-output channel, stride 1, no padding, for 8.1, 8.2 and 8.4), not by the formula the reader is
-asked for (book: eq-conv-forward, eq-conv-grad-k, eq-conv-grad-b, eq-conv-grad-x). [002] Explication's
-errata are among the known wrong answers.
+output channel, stride 1, no padding, for 9.1, 9.2 and 9.4), not by the formula the reader is
+asked for (book: eq-conv-forward, eq-conv-grad-k, eq-conv-grad-b, eq-conv-grad-x).
+[002] Explication's errata are among the known wrong answers.
 """
 
 from __future__ import annotations
@@ -160,9 +160,9 @@ def _seed_bound_two(a, dout):
 HINTS_92 = [
     Hint(
         _safe(_seed_bound_two),
-        "your sums stop after 3 terms in each direction ([002] Explication writes its sums from 0 to "
-        "2): k_ij is used once at every output position, and the sum must visit all of them, "
-        "however large the output is.",
+        "your sums stop after 3 terms in each direction ([002] Explication writes its sums "
+        "from 0 to 2): k_ij is used once at every output position, and the sum must visit all "
+        "of them, however large the output is.",
     ),
     Hint(
         _safe(_sum_over_kernel_positions),
@@ -178,6 +178,12 @@ HINTS_92 = [
         _safe(_rotated),
         "your answer is the right one rotated by 180°: which input does k_ij multiply when the "
         "window sits at output (p, q)? It is at offset (i, j) from the window's corner.",
+    ),
+    Hint(
+        _safe(lambda a, dout: _kernel_grad_reference(a, dout).T),
+        "your dk is transposed (rows and columns swapped): k_ij multiplies a_{p+i, q+j}, so "
+        "the first index i of the kernel moves down the rows of a, and j along its columns. "
+        "The answer has the kernel's shape (KH, KW).",
     ),
 ]
 
@@ -229,9 +235,9 @@ def _bias_grad_reference(dout):
 HINTS_93 = [
     Hint(
         lambda dout: dout.sum(axis=0),
-        "you returned one gradient per position: that is [002] Explication's untied bias b_ij. bplib's "
-        "Conv2d (like PyTorch's) has one bias per output channel, added at every position of "
-        "every example, and each of those uses contributes.",
+        "you returned one gradient per position: that is [002] Explication's untied bias b_ij. "
+        "bplib's Conv2d (like PyTorch's) has one bias per output channel, added at every "
+        "position of every example, and each of those uses contributes.",
     ),
     Hint(
         lambda dout: dout.sum(axis=(2, 3)),
@@ -252,6 +258,17 @@ HINTS_93 = [
         lambda dout: dout.sum(axis=(0, 1, 2)),
         "you summed over the wrong axes: the answer has one entry per output channel f "
         "(axis 1 of dout).",
+    ),
+    Hint(
+        lambda dout: dout.sum(axis=(0, 2, 3)) / dout.shape[0],
+        "you divided by the batch size N: the bias's gradient is the plain sum of what reaches "
+        "it. When the loss is a mean over the batch, its backward pass has already put that "
+        "1/N into dout; dividing again counts it twice.",
+    ),
+    Hint(
+        lambda dout: dout.sum(axis=(0, 2, 3), keepdims=True),
+        "the numbers are right, but your array has shape (1, F, 1, 1): keepdims=True kept the "
+        "three summed axes. The bias b has shape (F,), and its gradient must have b's shape.",
     ),
 ]
 

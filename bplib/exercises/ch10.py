@@ -7,7 +7,8 @@
 Every reference is computed by bplib, not by the formula the reader is asked for: the output
 shape by running a :class:`bplib.layers.Conv2d` on zeros (book: eq-conv-output-size), the
 parameter count by adding up the sizes of a ``Conv2d``'s own arrays, and the accuracy by
-:func:`bplib.train.accuracy`. [002] Explication's bias per position is one of the known wrong answers.
+:func:`bplib.train.accuracy`. [002] Explication's bias per position is one of the known wrong
+answers.
 """
 
 from __future__ import annotations

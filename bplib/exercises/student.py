@@ -241,8 +241,9 @@ def check_output_folder(out_dir: Path, sources: list[Path], names: Collection[st
     out = Path(os.path.abspath(Path(out_dir).expanduser()))
     real = out.resolve()
     if real == Path.home().resolve():
-        raise OutputFolderError(f"{shown} is your home folder: give a folder of its own, "
-                                "e.g. -o exercises/.")
+        raise OutputFolderError(
+            f"{shown} is your home folder: give a folder of its own, e.g. -o exercises/."
+        )
     if real == Path(real.anchor):
         raise OutputFolderError(f"{shown} is the root of the file system.")
     if out.exists() and not out.is_dir():
