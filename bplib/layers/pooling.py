@@ -170,7 +170,7 @@ def maxpool2d_backward_naive(dout, x, kernel_size, stride=None):
             for p in range(oh):
                 for q in range(ow):
                     window = x[n, c, p * sh : p * sh + kh, q * sw : q * sw + kw]
-                    # np.argmax returns the first maximum of the flattened (row-major) window
+                    # np.argmax: the window's first maximum in row-major order
                     i, j = np.unravel_index(np.argmax(window), window.shape)
                     dx[n, c, p * sh + i, q * sw + j] += dout[n, c, p, q]
     return dx
@@ -227,7 +227,8 @@ def avgpool2d_backward(dout, x_shape, kernel_size, stride=None):
     overlap = sh < kh or sw < kw
     for i in range(kh):
         for j in range(kw):
-            view = dx[:, :, offsets(i, oh, sh), offsets(j, ow, sw)]  # (N, C, OH, OW)
+            # (N, C, OH, OW) view of the inputs at offset (i, j) of every window
+            view = dx[:, :, offsets(i, oh, sh), offsets(j, ow, sw)]
             if overlap:
                 view += share
             else:  # each input belongs to at most one window: plain assignment
@@ -257,13 +258,15 @@ def maxpool2d_forward(x, kernel_size, stride=None):
     """
     kh, kw, sh, sw = _kernel_stride(kernel_size, stride, "maxpool2d_forward")
     oh, ow = output_size(x.shape[2], kh, sh), output_size(x.shape[3], kw, sw)
-    views = [x[:, :, offsets(i, oh, sh), offsets(j, ow, sw)]  # KH*KW views (N, C, OH, OW)
+    # KH*KW strided views (N, C, OH, OW), one per offset (i, j) in a window
+    views = [x[:, :, offsets(i, oh, sh), offsets(j, ow, sw)]
              for i in range(kh) for j in range(kw)]
     out = views[0].copy()
     for v in views[1:]:
         np.maximum(out, v, out=out)
     first = np.zeros(out.shape, dtype=np.min_scalar_type(kh * kw))
-    below = np.ones(out.shape, dtype=bool)  # no maximum met yet among offsets 0..k
+    # below: no maximum met yet among the offsets 0..k
+    below = np.ones(out.shape, dtype=bool)
     for v in views[:-1]:
         below &= v < out
         first += below
@@ -292,11 +295,12 @@ def maxpool2d_backward(dout, first, x_shape, kernel_size, stride=None):
     overlap = sh < kh or sw < kw
     for i in range(kh):
         for j in range(kw):
-            view = dx[:, :, offsets(i, oh, sh), offsets(j, ow, sw)]  # (N, C, OH, OW)
+            # (N, C, OH, OW) view of the inputs at offset (i, j) of every window
+            view = dx[:, :, offsets(i, oh, sh), offsets(j, ow, sw)]
             routed = first == i * kw + j
             if overlap:
                 view += dout * routed
-            else:  # each input belongs to at most one window: write the product in place
+            else:  # each input is in one window at most: write in place
                 np.multiply(dout, routed, out=view)
     return dx
 

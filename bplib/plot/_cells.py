@@ -141,8 +141,9 @@ def draw_matrix(
 def outline(ax, row: int, col: int, height: int, width: int, color, lw: float = 2.2,
             **kwargs) -> None:
     """A frame around the block of cells rows ``row…row+height−1``, cols ``col…col+width−1``."""
+    kwargs.setdefault("clip_on", False)  # a frame on the border is drawn whole
     ax.add_artist(Rectangle((col - 0.5, row - 0.5), width, height, fill=False, edgecolor=color,
-                           linewidth=lw, zorder=5, **kwargs))
+                            linewidth=lw, zorder=5, **kwargs))
 
 
 def hatch_cell(ax, i: int, j: int, color="#d98c8c") -> None:

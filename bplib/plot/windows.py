@@ -165,44 +165,41 @@ def plot_window_shares(
 
     h, w = dx.shape
     counts = coverage(dx.shape, (kh, kw), (sh, sw), where=where)
-    # sizes in inches: small cells for the per-window panels, larger ones elsewhere
-    left = [m for m in (x, dout) if m is not None]
-    left_cols = max((m.shape[1] for m in left), default=0)
-    small = min(0.4, 5.8 / (ow * w + (ow - 1) * 0.9 + 1.15 * (w + left_cols)))
-    big = 1.15 * small
-    font_small = max(8.0, min(10.0, small * 72 * 0.45))
-    font_big = max(8.0, min(11.0, big * 72 * 0.42))
+    # layout: the per-window panels on the left; on the right, stacked, the input and the
+    # upstream gradient (when given) above the sum
+    side = [m for m in (x, dout) if m is not None] + [dx]
+    side_cols = max(m.shape[1] for m in side)
+    cell = min(0.4, 6.0 / (ow * w + (ow - 1) * 0.9 + side_cols))
+    font = max(8.5, min(11.0, cell * 72 * 0.45))
+    grid_w = ow * w * cell + (ow - 1) * 0.9 * cell
+    grid_h = oh * (h + 1.5) * cell
+    side_h = sum(m.shape[0] + 1.8 for m in side) * cell
+    height = max(grid_h, side_h) + 0.8
+    fig = new_figure(grid_w + side_cols * cell + 1.2, height)
+    outer = fig.add_gridspec(1, 2, width_ratios=[grid_w, side_cols * cell], wspace=0.18,
+                             left=0.04, right=0.98, top=1 - 0.6 / height, bottom=0.02)
+    stack = outer[0, 1].subgridspec(len(side), 1, hspace=0.35,
+                                    height_ratios=[m.shape[0] + 1.8 for m in side])
+    k = 0
+    if x is not None:
+        ax = fig.add_subplot(stack[k, 0])
+        draw_matrix(ax, x, title="input a", fontsize=font, xlabel=None, ylabel="row")
+        for p in range(oh):
+            for q in range(ow):
+                outline(ax, p * sh, q * sw, kh, kw, window_color(p * ow + q), lw=1.6)
+        k += 1
+    if dout is not None:
+        ax = fig.add_subplot(stack[k, 0])
+        fill = [[tint(window_color(p * ow + q)) for q in range(ow)] for p in range(oh)]
+        draw_matrix(ax, dout, title="upstream ∂E/∂b", fill=fill, fontsize=font,
+                    xlabel=None, ylabel="output row")
+        k += 1
 
-    left_w = left_cols * big
-    grid_w = ow * w * small + (ow - 1) * 0.9 * small
-    width = left_w + grid_w + w * big + 1.3 + (0.7 if left else 0)
-    grid_h = oh * h * small + (oh - 1) * 1.6 * small
-    left_h = sum(m.shape[0] for m in left) * big + 0.7 * len(left)
-    height = max(grid_h, h * big, left_h) + 1.2
-    fig = new_figure(width, height)
-    ratios = ([left_w] if left else []) + [grid_w, w * big]
-    outer = fig.add_gridspec(1, len(ratios), width_ratios=ratios, wspace=0.3,
-                             left=0.05, right=0.98, top=1 - 0.7 / height, bottom=0.03)
-    col = 0
-    if left:
-        inner = outer[0, 0].subgridspec(len(left), 1, hspace=0.5,
-                                        height_ratios=[m.shape[0] for m in left])
-        k = 0
-        if x is not None:
-            ax = fig.add_subplot(inner[k, 0])
-            draw_matrix(ax, x, title="input a", fontsize=font_big, xlabel=None, ylabel="row")
-            for p in range(oh):
-                for q in range(ow):
-                    outline(ax, p * sh, q * sw, kh, kw, window_color(p * ow + q), lw=1.6)
-            k += 1
-        if dout is not None:
-            ax = fig.add_subplot(inner[k, 0])
-            fill = [[tint(window_color(p * ow + q)) for q in range(ow)] for p in range(oh)]
-            draw_matrix(ax, dout, title="upstream ∂E/∂b", fill=fill, fontsize=font_big,
-                        xlabel=None, ylabel="output row")
-        col = 1
-
-    grid = outer[0, col].subgridspec(oh, ow, wspace=0.25, hspace=0.45)
+    left = outer[0, 0]
+    if side_h > grid_h:  # centre the panels vertically rather than spreading them out
+        pad = (side_h - grid_h) / 2
+        left = left.subgridspec(3, 1, height_ratios=[pad, grid_h, pad], hspace=0)[1, 0]
+    grid = left.subgridspec(oh, ow, wspace=0.25, hspace=0.3)
     for p in range(oh):
         for q in range(ow):
             ax = fig.add_subplot(grid[p, q])
@@ -213,9 +210,8 @@ def plot_window_shares(
             label = f"from ({p}, {q})"
             if dout is not None:
                 label += f": {format_number(dout[p, q])}"
-            draw_matrix(ax, parts[p, q], title=label, fill=fill, fontsize=font_small,
-                        show_values=inside, xlabel=None, ylabel=None,
-                        tick_fontsize=7.0)
+            draw_matrix(ax, parts[p, q], title=label, fill=fill, fontsize=font,
+                        show_values=inside, xlabel=None, ylabel=None, tick_fontsize=7.5)
             ax.title.set_color(shade(color))
             outline(ax, p * sh, q * sw, kh, kw, color, lw=1.8)
             nonzero = np.argwhere(parts[p, q] != 0)
@@ -223,13 +219,13 @@ def plot_window_shares(
                 i, j = nonzero[0]
                 outline(ax, i, j, 1, 1, "black", lw=2.0)
 
-    ax = fig.add_subplot(outer[0, col + 1])
+    ax = fig.add_subplot(stack[k, 0])
     fill = [[UNREACHED_FILL if counts[i, j] == 0 else None for j in range(w)] for i in range(h)]
-    draw_matrix(ax, dx, title=sum_title, fill=fill, fontsize=font_big)
+    draw_matrix(ax, dx, title=sum_title, fill=fill, fontsize=font)
     for i, j in np.argwhere(counts == 0):
         hatch_cell(ax, i, j)
     if np.any(counts == 0):
-        ax.set_xlabel("column (hatched: in no window)", fontsize=max(6.0, font_big - 2))
+        ax.set_xlabel("column (hatched: in no window)", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
