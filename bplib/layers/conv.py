@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from bplib._validate import check_positive_int, check_rng, pair
+from bplib.init import initial_weights
 from bplib.layers._windows import check_nchw, geometry, offsets, output_size
 from bplib.layers.base import Layer
 
@@ -376,6 +377,11 @@ class Conv2d(Layer):
         padding: P or (PH, PW) zeros on each side, default 0.
         rng: a ``numpy.random.Generator`` for the initial weights; None makes a fresh,
             unseeded one (the book always passes a seeded one).
+        init: how W is drawn. None (the default): PyTorch's default below. Otherwise a
+            callable called as ``init(W, rng=rng)`` that fills W (F, C, KH, KW) in place, e.g.
+            ``functools.partial(bplib.init.kaiming_normal_, nonlinearity="relu")`` (fan_in =
+            C·KH·KW, book: eq-fans, eq-he), or the name of a :mod:`bplib.init` function
+            without its underscore (``"kaiming_normal"``); b then starts at 0.
 
     Parameters (``self.params``)::
 
@@ -383,8 +389,8 @@ class Conv2d(Layer):
         b: (F,) biases, ONE per output channel, shared by all positions (PyTorch's ``bias``;
             [002] Explication's b_ij is one bias per position instead).
 
-    Both are drawn from U(−1/√(C·KH·KW), 1/√(C·KH·KW)), PyTorch's default: C·KH·KW is the
-    number of inputs of each output (its fan-in).
+    By default both are drawn from U(−1/√(C·KH·KW), 1/√(C·KH·KW)), PyTorch's default: C·KH·KW
+    is the number of inputs of each output (its fan-in; book: eq-pytorch-default).
 
     Shapes::
 
@@ -401,7 +407,7 @@ class Conv2d(Layer):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 *, rng=None) -> None:
+                 *, rng=None, init=None) -> None:
         super().__init__()
         where = "Conv2d"
         self.in_channels = check_positive_int(in_channels, where=where, name="in_channels")
@@ -411,11 +417,14 @@ class Conv2d(Layer):
         )
         rng = check_rng(rng, where=where)
         kh, kw = self.kernel_size
-        bound = 1.0 / np.sqrt(self.in_channels * kh * kw)
-        self.params["W"] = rng.uniform(
-            -bound, bound, size=(self.out_channels, self.in_channels, kh, kw)
-        )
-        self.params["b"] = rng.uniform(-bound, bound, size=(self.out_channels,))
+        shape = (self.out_channels, self.in_channels, kh, kw)
+        if init is None:  # PyTorch's default, drawn exactly as before init= existed
+            bound = 1.0 / np.sqrt(self.in_channels * kh * kw)
+            self.params["W"] = rng.uniform(-bound, bound, size=shape)
+            self.params["b"] = rng.uniform(-bound, bound, size=(self.out_channels,))
+        else:
+            self.params["W"] = initial_weights(init, shape, rng, where=where)
+            self.params["b"] = np.zeros(self.out_channels)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Convolve (book: eq-conv-forward): x (N, C, H, W) -> out (N, F, OH, OW).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bplib._validate import check_batch, check_ndim, check_positive_int, check_rng
+from bplib.init import initial_weights
 from bplib.layers.base import Layer
 
 
@@ -20,28 +21,41 @@ class Linear(Layer):
         out_features: M, the number of outputs.
         rng: a ``numpy.random.Generator`` for the initial weights; None makes a fresh,
             unseeded one (the book always passes a seeded one).
+        init: how W is drawn. None (the default): W and b from U(-1/√D, 1/√D), PyTorch's
+            default for ``nn.Linear`` (variance 1/(3D), book: eq-pytorch-default). Otherwise
+            a callable called as ``init(W, rng=rng)`` that fills W (M, D) in place, e.g.
+            ``functools.partial(bplib.init.kaiming_normal_, nonlinearity="relu")``, or the
+            name of a :mod:`bplib.init` function without its underscore, with its defaults
+            (``"kaiming_normal"``: He's N(0, 2/D), book: eq-he; ``"xavier_uniform"``:
+            Glorot's, book: eq-xavier); b then starts at 0.
 
     Parameters (``self.params``):
         W: (M, D) weights, ``W[j, i]`` links input ``i`` to output ``j`` (PyTorch's ``weight``).
         b: (M,) biases (PyTorch's ``bias``).
 
-    Both are drawn from U(-1/√D, 1/√D), PyTorch's default for ``nn.Linear``: the bound keeps
-    the variance of each output of the order of the variance of the inputs.
+    By default both are drawn from U(-1/√D, 1/√D), PyTorch's default for ``nn.Linear``: the
+    bound keeps the variance of each output of the order of the variance of the inputs
+    (chapter 7 measures how well, through depth).
 
     Shapes:
         forward:  x (N, D) -> out (N, M)
         backward: dout (N, M) -> dx (N, D); fills grads W (M, D), b (M,)
     """
 
-    def __init__(self, in_features: int, out_features: int, *, rng=None) -> None:
+    def __init__(self, in_features: int, out_features: int, *, rng=None, init=None) -> None:
         super().__init__()
         where = "Linear"
         self.in_features = check_positive_int(in_features, where=where, name="in_features")
         self.out_features = check_positive_int(out_features, where=where, name="out_features")
         rng = check_rng(rng, where=where)
-        bound = 1.0 / np.sqrt(self.in_features)
-        self.params["W"] = rng.uniform(-bound, bound, size=(self.out_features, self.in_features))
-        self.params["b"] = rng.uniform(-bound, bound, size=(self.out_features,))
+        shape = (self.out_features, self.in_features)
+        if init is None:  # PyTorch's default, drawn exactly as before init= existed
+            bound = 1.0 / np.sqrt(self.in_features)
+            self.params["W"] = rng.uniform(-bound, bound, size=shape)
+            self.params["b"] = rng.uniform(-bound, bound, size=(self.out_features,))
+        else:
+            self.params["W"] = initial_weights(init, shape, rng, where=where)
+            self.params["b"] = np.zeros(self.out_features)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Compute ``out = x @ W.T + b`` (book: eq-batched-linear).
