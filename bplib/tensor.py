@@ -5,7 +5,7 @@ array. Everything else is the same idea. Every operation records one node of the
 result, the nodes it was computed from (its parents) and, right next to the forward value,
 its **local rule**, one per parent: a function that turns the upstream gradient
 ``g = ∂L/∂out`` (an array of out's shape) into that parent's share of ``∂L/∂parent``
-(book: chapter 11). For a scalar, chapter 1's local gradient was a number and the
+(book: eq-tensor-local-rule). For a scalar, chapter 1's local gradient was a number and the
 rule was "multiply by it"; for an array, the local gradient is a Jacobian matrix, too big to
 store, so each operation stores the product with it instead (for ``z = a * b``, the rule for
 ``a`` is ``g ↦ g * b``).
@@ -18,7 +18,7 @@ recursion, and applies one line at every node (book: eq-upstream-local, eq-chain
 :func:`unbroadcast` is the one thing arrays add to chapter 1: when numpy *broadcasts* an
 operand (a bias ``b`` of shape (M,) added to every row of an (N, M) batch), that operand is
 used N times, once per row; its gradient is the sum over those N uses, the sum over the
-broadcast axes (book: chapter 11).
+broadcast axes (book: eq-broadcast-grad).
 
 The operations, each with its forward value and local rules side by side:
 
@@ -76,7 +76,7 @@ _FLOATS = (np.float32, np.float64)
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum ``grad`` over the axes that broadcasting created, so that it gets ``shape`` back.
 
-    (book: chapter 11) numpy broadcasts an operand of shape ``shape`` to the larger
+    (book: eq-broadcast-grad) numpy broadcasts an operand of shape ``shape`` to the larger
     shape ``grad.shape`` in two ways, and each copies one entry to several places of the
     result. By the chain rule for several paths (book: eq-chain-multiple) the gradient of
     that entry is the **sum** of the gradients of its copies:
@@ -437,7 +437,7 @@ class Tensor:
     # ---- the matrix product ------------------------------------------------------------------
     def __matmul__(self, other):
         """Z = A @ B, numpy's matrix product (stacks of matrices broadcast; 1-d operands are
-        vectors). Local rules (book: chapter 11):
+        vectors). Local rules (book: eq-matmul-grad):
 
             g ↦ G Bᵀ for A,    g ↦ Aᵀ G for B,
 
@@ -491,7 +491,7 @@ class Tensor:
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False):
         """z = Σ a over ``axis`` (None: all). Local rule: g, broadcast back to a's shape: every
-        entry of a enters its sum with weight 1 (book: chapter 11)."""
+        entry of a enters its sum with weight 1 (book: eq-sum-grad)."""
         axes = _axes(axis, self.ndim, "sum")
         shape = self.shape
         z = self.data.sum(axis=axes, keepdims=keepdims)
@@ -515,7 +515,7 @@ class Tensor:
     def max(self, axis=None, keepdims: bool = False):
         """z = max of a over ``axis`` (None: all; a tuple: several axes at once).
 
-        Local rule (book: chapter 11): g goes to the entry that is the maximum, the others
+        Local rule (book: eq-max-grad): g goes to the entry that is the maximum, the others
         get 0; the maximum, locally, is that one entry. Ties: the FIRST maximum in row-major
         order over the reduced axes (numpy's argmax), as PyTorch's max pooling does.
         """
@@ -578,7 +578,7 @@ class Tensor:
 
     def __getitem__(self, index):
         """z = a[index]: numpy's basic (slices, ints, None, ...) and advanced (integer or
-        boolean arrays) indexing. Local rule (book: chapter 11): g is added back at the
+        boolean arrays) indexing. Local rule (book: eq-index-grad): g is added back at the
         positions it was read from, ``np.add.at(da, index, g)``; an entry read twice (a
         repeated index) receives both gradients (book: eq-chain-multiple)."""
         index = _plain_index(index)
@@ -619,7 +619,7 @@ class Tensor:
         ``a[..., p·SH + i, q·SW + j]``, with ``OH = ⌊(H − KH)/SH⌋ + 1`` and likewise OW
         (book: eq-pool-output-size). The forward value is a strided view: no copy.
 
-        Local rule (book: chapter 11): each window's gradient is added back onto the
+        Local rule (book: eq-window-grad): each window's gradient is added back onto the
         pixels it was read from; a pixel inside several windows (stride < kernel) receives
         the sum of their gradients, and one in no window gets 0.
 
@@ -661,7 +661,7 @@ class Tensor:
         Seeds ``self.grad`` with ``grad`` (∂L/∂self; for a one-element output, 1 by default),
         then visits the nodes from this output back to the inputs, each after every node that
         uses it, and applies one line at every node, for each parent (book: eq-upstream-local,
-        chapter 11):
+        eq-broadcast-grad):
 
             parent.grad += unbroadcast(rule(node.grad), parent.shape)
 

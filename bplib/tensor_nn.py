@@ -78,8 +78,8 @@ def linear(x, W, b):
     """``x @ W.T + b`` for x (N, D), W (M, D), b (M,) -> (N, M) (book: eq-batched-linear).
 
     Two operations, a matrix product and a broadcast addition. The engine's rules give
-    dW = (xᵀ G)ᵀ = Gᵀ x and dx = G W (chapter 11), and db = Σ_n G[n] by the broadcast
-    (chapter 11): chapter 3's eq-grad-W, eq-grad-h and eq-grad-b.
+    dW = (xᵀ G)ᵀ = Gᵀ x and dx = G W (eq-matmul-grad), and db = Σ_n G[n] by the broadcast
+    (eq-broadcast-grad): chapter 3's eq-grad-W, eq-grad-h and eq-grad-b.
     """
     return x @ W.T + b  # (N, D) @ (D, M) -> (N, M); b (M,) broadcast over the N rows
 
