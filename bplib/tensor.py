@@ -99,16 +99,17 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     if grad.shape == shape:
         return grad
     added = grad.ndim - len(shape)
-    fits = added >= 0 and all(n in (1, m) for n, m in zip(shape, grad.shape[added:], strict=True))
-    if not fits:
+    pairs = zip(shape, grad.shape[added:], strict=True) if added >= 0 else ()
+    if added < 0 or any(n not in (1, m) for n, m in pairs):
         raise ValueError(
-            f"unbroadcast: an operand of shape {shape} cannot have been broadcast to "
-            f"{grad.shape}, so its gradient cannot be summed back."
+            f"unbroadcast: an operand of shape {shape} cannot have been "
+            f"broadcast to {grad.shape}, so its gradient cannot be summed back."
         )
     # 1. the axes broadcasting added on the left: one sum over all of them
     summed = grad.sum(axis=tuple(range(added))) if added else grad
-    # 2. the axes of length 1 that broadcasting stretched: summed, and kept with length 1
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and summed.shape[i] != 1)
+    # 2. the axes of length 1 it stretched: summed, and kept with length 1
+    stretched = tuple(i for i, n in enumerate(shape)
+                      if n == 1 and summed.shape[i] != 1)
     if stretched:
         summed = summed.sum(axis=stretched, keepdims=True)
     return summed
@@ -324,12 +325,16 @@ class Tensor:
         return _node(self.data - other.data, (self, other), (_identity, np.negative), "-")
 
     def __mul__(self, other):
-        """z = a ⊙ b (element-wise, broadcast). Local rules: g ↦ g ⊙ b for a, g ↦ g ⊙ a for b:
-        each factor gets the other, as for numbers (book: eq-upstream-local)."""
+        """z = a ⊙ b (element-wise, broadcast).
+
+        Local rules: g ↦ g ⊙ b for a, g ↦ g ⊙ a for b; each factor gets the
+        other, as for numbers (book: eq-upstream-local).
+        """
         other = _coerce(other, self, "__mul__")
         _broadcast_shape(self, other, "__mul__")
         a, b = self.data, other.data
-        return _node(a * b, (self, other), (lambda g: g * b, lambda g: g * a), "*")
+        rules = (lambda g: g * b, lambda g: g * a)  # g ↦ g ⊙ b, g ↦ g ⊙ a
+        return _node(a * b, (self, other), rules, "*")
 
     def __truediv__(self, other):
         """z = a / b (element-wise, broadcast). Local rules: g ↦ g / b, g ↦ −g ⊙ a / b²."""
@@ -701,22 +706,17 @@ class Tensor:
         order = topological_order(self)  # inputs first, self last
         for node in order:
             if node._freed:
-                raise RuntimeError(
-                    f"Tensor.backward: the graph through a {node._op!r} node was freed by an "
-                    f"earlier backward() (its saved arrays were released). To backpropagate "
-                    f"twice through the same graph, call backward(retain_graph=True) the first "
-                    f"time, or run the forward pass again."
-                )
-            if node._parents:  # an intermediate result: its gradient belongs to this call only
+                raise RuntimeError(_freed_message(node))
+            if node._parents:  # an intermediate result: its gradient is this call's
                 node.grad = np.zeros_like(node.data)
             elif node.grad is None:  # an input: accumulates over calls
                 node.grad = np.zeros_like(node.data)
         self.grad += grad  # ∂L/∂self: where the chain rule starts
         for node in reversed(order):  # output first, inputs last
             for parent, rule in zip(node._parents, node._rules, strict=True):
-                if parent.requires_grad:
-                    parent.grad += unbroadcast(rule(node.grad), parent.shape)  # downstream
-                    # += upstream × local, summed over the axes the parent was broadcast along
+                if parent.requires_grad:  # downstream += upstream × local, summed
+                    # over the axes the parent was broadcast along
+                    parent.grad += unbroadcast(rule(node.grad), parent.shape)
             if not retain_graph and node._parents:
                 node._parents, node._rules, node._freed = (), (), True
 
@@ -726,6 +726,15 @@ class Tensor:
 
 
 _identity: Rule = lambda g: g  # noqa: E731  (the local rule of +: pass g on unchanged)
+
+
+def _freed_message(node: Tensor) -> str:
+    return (
+        f"Tensor.backward: the graph through a {node._op!r} node was freed by an earlier "
+        f"backward() (its saved arrays were released). To backpropagate twice through the "
+        f"same graph, call backward(retain_graph=True) the first time, or run the forward "
+        f"pass again."
+    )
 
 
 def _plain_index(index):

@@ -5,12 +5,12 @@ its chapter. Here each is only a forward pass, a few lines of :class:`~bplib.ten
 operations; the engine derives the backward pass by itself, one local rule per operation,
 and chapter 11 shows that the gradients equal the hand-derived ones:
 
-    linear       x @ W.T + b                        chapter 3, eq-grad-W, eq-grad-b, eq-grad-h
-    relu         x.relu()                           chapter 5, eq-relu-grad
-    cross_entropy  log-sum-exp, then pick and mean    chapter 4, eq-ce-softmax-grad
-    conv2d       pad, windows, one matrix product   chapter 9, eq-conv-grad-b/-k/-x
-    max_pool2d   windows, max                       chapter 8, eq-maxpool-grad
-    avg_pool2d   windows, mean                      chapter 8, eq-avgpool-grad
+    linear         x @ W.T + b                       chapter 3, eq-grad-W, -b, -h
+    relu           x.relu()                          chapter 5, eq-relu-grad
+    cross_entropy  log-sum-exp, then pick and mean   chapter 4, eq-ce-softmax-grad
+    conv2d         pad, windows, one matrix product  chapter 9, eq-conv-grad-b/-k/-x
+    max_pool2d     windows, max                      chapter 8, eq-maxpool-grad
+    avg_pool2d     windows, mean                     chapter 8, eq-avgpool-grad
 
 The classes (:class:`Linear`, :class:`Conv2d`, …, :class:`Sequential`) wrap them with
 parameters, in bplib's layout and with the initialisation of ``bplib.layers`` (PyTorch's),
@@ -75,13 +75,16 @@ def _check_ndim(x: Tensor, ndim: int, where: str, layout: str) -> None:
 
 
 def linear(x, W, b):
-    """``x @ W.T + b`` for x (N, D), W (M, D), b (M,) -> (N, M) (book: eq-batched-linear).
+    """The affine map ``x @ W.T + b`` (book: eq-batched-linear).
 
-    Two operations, a matrix product and a broadcast addition. The engine's rules give
-    dW = (xᵀ G)ᵀ = Gᵀ x and dx = G W (eq-matmul-grad), and db = Σ_n G[n] by the broadcast
-    (eq-broadcast-grad): chapter 3's eq-grad-W, eq-grad-h and eq-grad-b.
+    x (N, D), W (M, D), b (M,) -> (N, M).
+
+    A transpose, a matrix product and a broadcast addition. The rules give
+    dW = (xᵀ G)ᵀ = Gᵀ x and dx = G W (eq-matmul-grad), and db = Σ_n G[n]
+    by the broadcast (eq-broadcast-grad): chapter 3's eq-grad-W, eq-grad-h
+    and eq-grad-b.
     """
-    return x @ W.T + b  # (N, D) @ (D, M) -> (N, M); b (M,) broadcast over the N rows
+    return x @ W.T + b  # (N, D) @ (D, M) -> (N, M); b (M,) added to each row
 
 
 def relu(x):
@@ -90,78 +93,87 @@ def relu(x):
 
 
 def cross_entropy(logits, labels):
-    """Mean softmax cross-entropy of logits (N, K) and integer labels (N,) (book: eq-ce).
+    """Mean softmax cross-entropy (book: eq-ce), logits (N, K), labels (N,).
 
-    Written with the stable log-sum-exp of chapter 4 (book: eq-logsumexp): with m the row
-    maximum, a constant (``detach``: softmax does not depend on it),
+    With the stable log-sum-exp of chapter 4 (book: eq-logsumexp), m the row
+    maximum, a constant (``detach``: softmax does not depend on it)::
 
         log p[n, k] = (a[n, k] − m_n) − log Σ_j exp(a[n, j] − m_n),
         loss = −(1/N) Σ_n log p[n, y_n].
 
-    Seven operations; the engine's gradient with respect to the logits is chapter 4's
-    (softmax − one-hot)/N (book: eq-ce-softmax-grad).
+    Nine operations; the engine's gradient with respect to the logits is
+    chapter 4's (softmax − one-hot)/N (book: eq-ce-softmax-grad).
     """
     logits = _tensor(logits, "cross_entropy")
     _check_ndim(logits, 2, "cross_entropy", "(N, K)")
     n, k = logits.shape
-    labels = check_labels(labels.data if isinstance(labels, Tensor) else labels,
-                          n=n, k=k, where="cross_entropy", name="labels")
-    shifted = logits - logits.max(axis=1, keepdims=True).detach()  # (N, K), every entry <= 0
-    log_probs = shifted - shifted.exp().sum(axis=1, keepdims=True).log()  # (N, K)
-    return -log_probs[np.arange(n), labels].mean()  # the true class's log-probability, averaged
+    labels = labels.data if isinstance(labels, Tensor) else labels
+    labels = check_labels(labels, n=n, k=k, where="cross_entropy",
+                          name="labels")
+    m = logits.max(axis=1, keepdims=True).detach()  # (N, 1), a constant
+    shifted = logits - m  # (N, K), every entry <= 0
+    log_sum = shifted.exp().sum(axis=1, keepdims=True).log()  # (N, 1)
+    log_probs = shifted - log_sum  # (N, K)
+    return -log_probs[np.arange(n), labels].mean()  # true classes, averaged
 
 
 def conv2d(x, W, b, stride=1, padding=0):
-    """2-d convolution (cross-correlation) of x (N, C, H, W) with W (F, C, KH, KW), b (F,).
+    """2-d convolution (cross-correlation) (book: eq-conv-forward).
 
-    Returns (N, F, OH, OW), ``OH = ⌊(H + 2P − KH)/S⌋ + 1`` (book: eq-conv-forward,
-    eq-conv-output-size). Six operations: zero padding, the windows, a transpose and a
-    reshape that put one window per row, one matrix product with the flattened kernels, the
-    bias broadcast over every position; then a reshape and a transpose back to NCHW. The
-    engine's rules then give chapter 9's three gradients: db sums G over the examples and
-    positions (broadcast, eq-conv-grad-b), dW is the product of G with the windows
-    (eq-conv-grad-k), and dx adds each window's gradient back onto its pixels (windows'
-    rule, eq-conv-grad-x).
+    x (N, C, H, W), W (F, C, KH, KW), b (F,) -> (N, F, OH, OW), with
+    ``OH = ⌊(H + 2P − KH)/S⌋ + 1`` (book: eq-conv-output-size).
+    Zero padding, the windows, a transpose and a reshape that put one window
+    per row, one matrix product with the flattened kernels, the bias broadcast
+    over every position, then a reshape and a transpose back to NCHW. The
+    rules then give chapter 9's three gradients: db sums G over the examples
+    and positions (broadcast, eq-conv-grad-b), dW is G times the windows
+    (eq-conv-grad-k), and dx adds each window's gradient back onto its
+    pixels (eq-conv-grad-x).
     """
     where = "conv2d"
     x, W, b = (_tensor(t, where) for t in (x, W, b))
     _check_ndim(x, 4, where, "(N, C, H, W)")
     f, c, kh, kw = W.shape
     if x.shape[1] != c:
-        raise ValueError(f"{where}: input has C={x.shape[1]} channels (shape {x.shape}) but "
-                         f"the kernels W {W.shape} expect {c}.")
+        raise ValueError(f"{where}: input has C={x.shape[1]} channels "
+                         f"(shape {x.shape}) but the kernels W {W.shape} "
+                         f"expect {c}.")
     ph, pw = pair(padding, where=where, name="padding", allow_zero=True)
-    xp = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw)))  # (N, C, H + 2PH, W + 2PW)
+    xp = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw)))  # (N, C, H+2PH, W+2PW)
     win = xp.windows((kh, kw), stride)  # (N, C, OH, OW, KH, KW)
     n, _, oh, ow = win.shape[:4]
-    # (N, C, OH, OW, KH, KW) -> (N, OH, OW, C, KH, KW) -> (N·OH·OW, C·KH·KW): a window per row
+    # (N, C, OH, OW, KH, KW) -> (N, OH, OW, C, KH, KW) -> (N·OH·OW, C·KH·KW)
     rows = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
-    out = rows @ W.reshape(f, c * kh * kw).T + b  # (N·OH·OW, F); b broadcast over the rows
-    return out.reshape(n, oh, ow, f).transpose(0, 3, 1, 2)  # -> (N, OH, OW, F) -> (N, F, OH, OW)
+    out = rows @ W.reshape(f, c * kh * kw).T + b  # (N·OH·OW, F); b broadcast
+    # (N·OH·OW, F) -> (N, OH, OW, F) -> (N, F, OH, OW)
+    return out.reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
 
 
 def max_pool2d(x, kernel_size, stride=None):
     """Max pooling, x (N, C, H, W) -> (N, C, OH, OW) (book: eq-maxpool).
 
-    The windows, then the maximum over each window's two axes: the max's rule sends each
-    window's gradient to its first maximum, chapter 8's eq-maxpool-grad.
+    The windows, then the maximum over each window's two axes: the max's rule
+    sends each window's gradient to its first maximum, chapter 8's
+    eq-maxpool-grad.
     """
     x = _tensor(x, "max_pool2d")
     _check_ndim(x, 4, "max_pool2d", "(N, C, H, W)")
-    win = x.windows(kernel_size, kernel_size if stride is None else stride)  # (N,C,OH,OW,KH,KW)
+    stride = kernel_size if stride is None else stride
+    win = x.windows(kernel_size, stride)  # (N, C, OH, OW, KH, KW)
     return win.max(axis=(4, 5))
 
 
 def avg_pool2d(x, kernel_size, stride=None):
     """Average pooling, x (N, C, H, W) -> (N, C, OH, OW) (book: eq-avgpool).
 
-    The windows, then the mean over each window's two axes: the sum's rule copies each
-    window's gradient to its KH·KW pixels and the product by 1/(KH·KW) scales it, chapter 8's
-    eq-avgpool-grad.
+    The windows, then the mean over each window's two axes: the sum's rule copies
+    each window's gradient to its KH·KW pixels and the product by 1/(KH·KW) scales
+    it, chapter 8's eq-avgpool-grad.
     """
     x = _tensor(x, "avg_pool2d")
     _check_ndim(x, 4, "avg_pool2d", "(N, C, H, W)")
-    win = x.windows(kernel_size, kernel_size if stride is None else stride)  # (N,C,OH,OW,KH,KW)
+    stride = kernel_size if stride is None else stride
+    win = x.windows(kernel_size, stride)  # (N, C, OH, OW, KH, KW)
     return win.mean(axis=(4, 5))
 
 
@@ -396,7 +408,7 @@ def mlp_steps(x, y, W1, b1, W2, b2) -> dict[str, Tensor]:
     inv = total**-1  # (N, 1)
     probs = e * inv  # (N, K): the softmax; inv broadcast over the columns
     logp = probs.log()  # (N, K)
-    picked = logp[np.arange(len(y)), y]  # (N,): log-probability of the true class
+    picked = logp[np.arange(len(y)), y]  # (N,): the true class's log-prob.
     loss = -picked.mean()  # (): the mean cross-entropy
     return {"x": x, "W1": W1, "b1": b1, "z1": z1, "a1": a1, "h1": h1, "W2": W2, "b2": b2,
             "z2": z2, "logits": logits, "row_max": row_max, "shifted": shifted, "e": e,
