@@ -22,7 +22,7 @@ help:
 	@echo "make exercises  write the missing student notebooks into exercises/ (never overwrites;"
 	@echo "                FORCE=1 or FORCE=05_activations.ipynb replaces, after a backup)"
 	@echo "make execute    re-execute every notebook of book/ in place (after editing one)"
-	@echo "make bench      bplib vs naive vs PyTorch benchmark (writes book/data/bench.json)"
+	@echo "make bench      bplib vs naive vs PyTorch, Tensor vs layers (writes book/data/bench*.json)"
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -79,7 +79,8 @@ execute: $(BOOK_STAMP)
 	$(PY) tools/execute_notebooks.py book
 
 bench: $(DEV_STAMP)
-	$(PY) -m bplib.bench --out book/data/bench.json
+	$(PY) -m bplib.bench --only layers --out book/data/bench.json
+	$(PY) -m bplib.bench --only tensor --out book/data/bench_tensor.json
 
 clean:
 	rm -rf _build .pytest_cache
