@@ -30,7 +30,15 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from bplib.exercises._harness import ExerciseFailed, Hint, check_function_cases, passed_line
+from bplib.exercises._harness import (
+    ExerciseFailed,
+    Hint,
+    call_student,
+    check_function_cases,
+    report_pass,
+    require_callable,
+    student_output,
+)
 from bplib.exercises._harness import tolerant as _safe
 from bplib.tensor import Tensor
 from bplib.tensor import unbroadcast as _unbroadcast
@@ -138,28 +146,15 @@ def _shape_hint(got, expected) -> str | None:
 
 
 def _run_user(exercise: str, user_fn, kwargs: dict, index: int, n_cases: int):
-    if not callable(user_fn):
-        raise ExerciseFailed(
-            f"{exercise}: the check expects your function itself (pass its name, without "
-            f"parentheses), got {type(user_fn).__name__}."
-        )
+    """The reader's answer on one case (copies of the inputs), with the harness's time limit
+    and its short messages for a function not written yet or one that raised."""
     copies = {k: (v.copy() if isinstance(v, np.ndarray) else
                   {kk: vv.copy() if isinstance(vv, np.ndarray) else vv for kk, vv in v.items()}
                   if isinstance(v, dict) else v) for k, v in kwargs.items()}
-    try:
-        return user_fn(**copies)
-    except NotImplementedError:
-        raise ExerciseFailed(
-            f"{exercise}: not written yet. Replace the `raise NotImplementedError(...)` line "
-            f"with your code, run that cell, then run this check again."
-        ) from None
-    except Exception as exc:  # the reader's code crashed: say where, keep the traceback
-        shapes = ", ".join(f"{k} {_shape(v)}" for k, v in kwargs.items()
-                           if isinstance(v, np.ndarray))
-        raise ExerciseFailed(
-            f"{exercise}: your function raised {type(exc).__name__}: {exc}\n"
-            f"  on case {index} of {n_cases} ({shapes or 'the forward values v'})"
-        ) from exc
+    shown = {k: (f"the forward values of {len(v)} tensors" if isinstance(v, dict) else v)
+             for k, v in kwargs.items()}
+    got, _ = call_student(exercise, user_fn, copies, index=index, total=n_cases, shown=shown)
+    return got
 
 
 def _as_named(exercise: str, got, names: Sequence[str]) -> dict:
@@ -203,6 +198,12 @@ def _check_steps(
     the order the table lists them. On success prints the table of the first case's shapes
     with the worst status and difference over all cases, then the passing line.
     """
+    require_callable(exercise, user_fn)
+    with student_output():
+        _compare_cases(exercise, user_fn, cases, hints, generic_hint, show)
+
+
+def _compare_cases(exercise, user_fn, cases, hints, generic_hint, show) -> None:
     names = list(cases[0][1])
     worst = {name: ("exact", 0.0) for name in names}
     rank = {"exact": 0, "close": 1, "wrong": 2}
@@ -230,15 +231,16 @@ def _check_steps(
         if hint is None and first in got:
             shape_hint = _shape_hint(got[first], expected[first])
             hint = f"d{first}: {shape_hint}" if shape_hint else None
+        hint = hint or generic_hint
         lines = [f"{exercise}: case {index} of {len(cases)} is wrong "
                  f"(d{first}, expected shape {np.shape(expected[first])}).",
                  gradient_table(rows),
-                 f"hint: {hint or generic_hint}"]
-        raise ExerciseFailed("\n".join(lines))
+                 f"hint: {hint}"]
+        raise ExerciseFailed("\n".join(lines), exercise=exercise, hint=hint, kind="wrong")
     if show:
         print(gradient_table([(name, np.shape(cases[0][1][name]), *worst[name])
                               for name in names]))
-    print(passed_line(exercise, len(cases)))
+    report_pass(exercise, len(cases))
 
 
 # --- Exercise 11.1: unbroadcast ------------------------------------------------------------------
