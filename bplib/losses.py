@@ -125,9 +125,9 @@ class MSELoss(Loss):
         return total / diff.size if self.reduction == "mean" else total
 
     def backward(self) -> np.ndarray:
-        """Return ``dpred = 2 (pred − target) / S`` (book: eq-mse-grad), of pred's shape.
+        """Return ``dpred = 2 (pred − target) / S`` (book: eq-mse-grad).
 
-        (``2 (pred − target)`` for ``reduction='sum'``.)
+        Of pred's shape; ``2 (pred − target)`` for ``reduction='sum'``.
         """
         diff = self._cached()
         scale = 2 / diff.size if self.reduction == "mean" else 2
@@ -177,11 +177,15 @@ class CrossEntropyLoss(Loss):
         return total / n if self.reduction == "mean" else total
 
     def backward(self) -> np.ndarray:
-        """Return ``dpred = (softmax(pred) − onehot(target)) / N`` (book: eq-ce-softmax-grad)."""
+        """Return ``dpred = (softmax(pred) − onehot(target)) / N``.
+
+        (book: eq-ce-softmax-grad)
+        """
         probs, target = self._cached()
         n = probs.shape[0]
         dpred = probs.copy()
-        dpred[np.arange(n), target] -= 1  # softmax − one-hot, without building the one-hot
+        # softmax − one-hot, without building the one-hot
+        dpred[np.arange(n), target] -= 1
         if self.reduction == "mean":
             dpred /= n
         return dpred

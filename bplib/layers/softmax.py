@@ -33,11 +33,12 @@ def softmax(a: np.ndarray) -> np.ndarray:
 
 
 def log_softmax(a: np.ndarray) -> np.ndarray:
-    """Row-wise ``log l_i = a_i − logsumexp(a)`` over the last axis (book: eq-logsumexp).
+    """Row-wise ``log l_i = a_i − logsumexp(a)`` over the last axis.
 
-    ``logsumexp(a) = m + log Σ_j e^{a_j − m}`` with m the row maximum: the sum is >= 1, so its
-    log is finite, and no exponential overflows. Computing ``log(softmax(a))`` instead would
-    give log(0) = −inf for any probability that underflowed.
+    (book: eq-logsumexp) ``logsumexp(a) = m + log Σ_j e^{a_j − m}`` with m the
+    row maximum: the sum is >= 1, so its log is finite, and no exponential
+    overflows. Computing ``log(softmax(a))`` instead would give
+    log(0) = −inf for any probability that underflowed.
 
     Args:
         a: (..., K) float array of scores (logits).
@@ -95,11 +96,12 @@ class Softmax(Layer):
         return self._store(out, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """Jacobian-vector product ``dx = l ⊙ (dout − Σ_j dout_j l_j)`` (book: eq-softmax-vjp).
+        """Jacobian-vector product ``dx = l ⊙ (dout − Σ_j dout_j l_j)``.
 
-        Row by row, ``dx_j = Σ_i dout_i ∂l_i/∂a_j = Σ_i dout_i l_i (δ_ij − l_j)``
-        (book: eq-softmax-jacobian) ``= l_j (dout_j − Σ_i dout_i l_i)``: O(K) per row instead
-        of building the K×K Jacobian.
+        (book: eq-softmax-vjp) Row by row,
+        ``dx_j = Σ_i dout_i ∂l_i/∂a_j = Σ_i dout_i l_i (δ_ij − l_j)``
+        (book: eq-softmax-jacobian) ``= l_j (dout_j − Σ_i dout_i l_i)``:
+        O(K) per row instead of building the K×K Jacobian.
 
         Args:
             dout: (N, K) upstream gradient ∂L/∂out.
@@ -109,5 +111,6 @@ class Softmax(Layer):
         """
         l = self._start_backward(dout)
         dout = dout.astype(l.dtype, copy=False)
-        inner = np.sum(dout * l, axis=1, keepdims=True)  # (N, 1): Σ_i dout_i l_i per row
+        # (N, K) -> (N, 1): Σ_i dout_i l_i, one per row
+        inner = np.sum(dout * l, axis=1, keepdims=True)
         return l * (dout - inner)
