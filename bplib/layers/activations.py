@@ -49,7 +49,8 @@ class ReLU(_Elementwise):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``out = max(x, 0)`` element-wise."""
         x = self._check_elementwise(x)
-        return self._store(x, np.maximum(x, 0))
+        # cache a copy: a caller who edits x in place must not change the gradient
+        return self._store(x.copy(), np.maximum(x, 0))
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """``dx = dout ⊙ 1[x > 0]`` (book: eq-relu-grad): the gradient passes where x > 0."""
@@ -76,7 +77,8 @@ class Sigmoid(_Elementwise):
         """``out = σ(x)`` element-wise, never exponentiating a positive number."""
         x = self._check_elementwise(x)
         out = sigmoid(x)
-        return self._store(out, out)
+        # cache a copy: a caller who edits out in place must not change the gradient
+        return self._store(out.copy(), out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """``dx = dout ⊙ σ(x)(1 − σ(x))`` (book: eq-sigmoid-grad)."""
@@ -97,7 +99,8 @@ class Tanh(_Elementwise):
         """``out = tanh(x)`` element-wise."""
         x = self._check_elementwise(x)
         out = np.tanh(x)
-        return self._store(out, out)
+        # cache a copy: a caller who edits out in place must not change the gradient
+        return self._store(out.copy(), out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """``dx = dout ⊙ (1 − tanh(x)²)`` (book: eq-tanh-grad)."""
@@ -119,9 +122,9 @@ class Sign(_Elementwise):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``out = sign(x)`` element-wise (sign(0) = 0, as in numpy and PyTorch)."""
         x = self._check_elementwise(x)
-        return self._store(x, np.sign(x))
+        return self._store((x.shape, x.dtype), np.sign(x))  # backward needs no values
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """``dx = dout ⊙ 0 = 0`` (book: eq-sign-grad): the derivative is 0 almost everywhere."""
-        x = self._start_backward(dout)
-        return np.zeros_like(x)
+        shape, dtype = self._start_backward(dout)
+        return np.zeros(shape, dtype=dtype)

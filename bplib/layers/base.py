@@ -7,6 +7,11 @@
   ``x``'s shape. Calling it before ``forward`` raises ``RuntimeError``.
 - ``params`` and ``grads`` are plain dicts of numpy arrays. An optimizer updates ``params`` in
   place; ``backward`` overwrites ``grads`` (it does not accumulate).
+- The cache shares no memory with an array the caller holds (the input ``x``, the output
+  ``out``): a caller who edits either in place before ``backward`` does not change the
+  gradient, which stays that of the ``forward`` that was computed.
+- ``state_dict()`` / ``load_state_dict(state)`` copy the parameters out and in; loading checks
+  every entry before it writes any.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from bplib._validate import check_float_array, check_same_shape
+from bplib._validate import check_float_array, check_same_shape, check_state_dict
 
 
 class Parameter(NamedTuple):
@@ -60,6 +65,7 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.cache = None
         self._out_shape: tuple | None = None
+        self._forward_calls = 0  # lets Sequential.backward see a forward made in between
 
     # --- the contract -------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -95,12 +101,28 @@ class Layer:
         """Keep ``cache`` for backward and remember the output shape ``dout`` must have."""
         self.cache = cache
         self._out_shape = out.shape
+        self._forward_calls = getattr(self, "_forward_calls", 0) + 1
         return out
 
     def zero_grad(self) -> None:
         """Set every gradient to zero (``grads`` keeps the keys of ``params``)."""
         for key, value in self.params.items():
             self.grads[key] = np.zeros_like(value)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter, ``{"W": array, "b": array}`` (PyTorch: ``state_dict``)."""
+        return {key: value.copy() for key, value in self.params.items()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Copy ``state[key]`` into each parameter, in place, after checking every entry.
+
+        The keys must be those of ``params``; each entry a float32/float64 array of the
+        parameter's shape with finite values (cast to the parameter's dtype). If one entry is
+        wrong, nothing is written and the error names it, with what was expected and what came.
+        """
+        checked = check_state_dict(state, self.params, where=f"{self.name}.load_state_dict")
+        for key, value in checked.items():
+            self.params[key][...] = value
 
     def parameters(self):
         """Yield a :class:`~bplib.layers.Parameter` (a ``(layer, key)`` pair) per ``params`` entry.

@@ -63,6 +63,8 @@ class Linear(Layer):
         Args:
             x: (N, D) float array, one example per row. It is computed in x's dtype: a float32
                 input gives a float32 output (the parameters are cast for the product only).
+                The cache keeps its own copy of x (and of W): editing x in place afterwards
+                does not change what backward computes.
 
         Returns:
             out: (N, M), ``out[n, j] = Σ_i x[n, i] W[j, i] + b[j]``.
@@ -79,9 +81,11 @@ class Linear(Layer):
                 f"expects in_features={self.in_features}{hint}."
             )
         check_batch(x, where=where)
-        # Cast, not convert, the parameters: for float64 input this is the array itself, so a
-        # finite-difference check that perturbs params["W"] in place sees its effect.
-        W = self.params["W"].astype(x.dtype, copy=False)
+        # The cache keeps copies of x and W, read from params at every call (so a
+        # finite-difference check that perturbs params["W"] in place sees its effect): a caller
+        # who edits x or the weights in place before backward does not change the gradient.
+        x = x.copy()
+        W = self.params["W"].astype(x.dtype)  # a copy, in x's dtype
         b = self.params["b"].astype(x.dtype, copy=False)
         out = x @ W.T + b  # (N, D) @ (D, M) + (M,) -> (N, M); b broadcasts over the rows
         return self._store((x, W), out)

@@ -93,7 +93,8 @@ class Softmax(Layer):
         if x.shape[1] == 0:
             raise ValueError(f"{where}: input has K = 0 classes (shape {x.shape}); K must be >= 1.")
         out = softmax(x)
-        return self._store(out, out)
+        # cache a copy: a caller who edits out in place must not change the gradient
+        return self._store(out.copy(), out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Jacobian-vector product ``dx = l ⊙ (dout − Σ_j dout_j l_j)``.
