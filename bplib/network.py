@@ -36,17 +36,14 @@ def _layer_parameters(layer) -> Iterator[Parameter]:
 
 
 def _forward_token(layer):
-    """What changes when ``layer.forward`` runs: bplib's forward counter, else its cache object
-    (a layer written by hand may have neither: then nothing can be checked)."""
-    if hasattr(layer, "_forward_calls"):
-        return layer._forward_calls
-    return getattr(layer, "cache", None)
+    """What changes when ``layer.forward`` runs: bplib's forward counter and the cache object
+    (a layer written by hand may keep neither: then nothing can be checked)."""
+    return getattr(layer, "_forward_calls", None), getattr(layer, "cache", None)
 
 
 def _ran_forward_since(layer, token) -> bool:
-    if hasattr(layer, "_forward_calls"):
-        return layer._forward_calls != token
-    return getattr(layer, "cache", None) is not token
+    calls, cache = _forward_token(layer)
+    return calls != token[0] or cache is not token[1]
 
 
 def _check_each_layer_once(layers, where: str, prefix: str = "", seen=None) -> None:

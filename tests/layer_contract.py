@@ -1,10 +1,12 @@
 """Checks of the layer contract shared by the layers' test files.
 
-``assert_cache_is_private(make_layer, x, rng)`` proves that a layer's cache shares no memory
-with the arrays its caller holds: editing the input ``x`` or the output ``out`` in place
-between ``forward`` and ``backward`` (and, for layers with parameters, editing the weights)
-leaves ``dx`` and ``grads`` exactly those of the forward that was computed. Before this was
-guaranteed, such an edit gave gradients wrong by a relative error of about 1 (issue 11).
+``assert_cache_is_private(make_layer, x, rng)`` proves that a layer's cache shares no writable
+memory with the arrays its caller holds: editing the input ``x`` or the output ``out`` in place
+between ``forward`` and ``backward`` (and, with ``edit_params``, the weights) either leaves
+``dx`` and ``grads`` exactly those of the forward that was computed, or is refused by numpy
+because the array is read-only (a layer that keeps its output hands it out read-only). Before
+this was guaranteed, such an edit gave gradients wrong by a relative error of about 1
+(issue 11).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import copy
 import warnings
 
 import numpy as np
+import pytest
 
 
 def _backward_of(layer, x, dout):
@@ -27,7 +30,7 @@ def _edit(array):
     array += 0.5
 
 
-def assert_cache_is_private(make_layer, x, rng, *, edit_params=True):
+def assert_cache_is_private(make_layer, x, rng, *, edit_params=False):
     """Edit x, out, or the params in place before backward: the gradients must not change.
 
     ``make_layer()`` builds the layer (twice, identically: use a fixed seed inside). The
@@ -46,6 +49,9 @@ def assert_cache_is_private(make_layer, x, rng, *, edit_params=True):
         out = layer.forward(x_held)
         if target == "input":
             _edit(x_held)
+        elif target == "output" and not out.flags.writeable:
+            with pytest.raises(ValueError, match="read-only"):
+                _edit(out)
         elif target == "output":
             _edit(out)
         else:

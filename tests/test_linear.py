@@ -99,12 +99,31 @@ def test_repr():
     assert repr(Linear(3, 2)) == "Linear(in_features=3, out_features=2)"
 
 
-def test_editing_x_out_or_weights_in_place_does_not_change_the_gradient(rng):
+def test_editing_x_or_out_in_place_does_not_change_the_gradient(rng):
     """Issue 11: editing x in place before backward gave dW wrong by a relative error of 1."""
     x = rng.standard_normal((5, 4))
     assert_cache_is_private(lambda: Linear(4, 3, rng=np.random.default_rng(7)), x, rng)
     x32 = x.astype(np.float32)
     assert_cache_is_private(lambda: Linear(4, 3, rng=np.random.default_rng(7)), x32, rng)
+
+
+def test_the_cache_copies_x_only_when_someone_could_edit_it(rng):
+    layer = Linear(4, 3, rng=rng)
+    x = rng.standard_normal((5, 4))
+    layer.forward(x)
+    cached_x, cached_W = layer.cache
+    assert not np.shares_memory(cached_x, x)  # the caller's array: copied
+    # W is the parameter itself, not a copy (a copy would add the weights to the memory kept
+    # per forward, which chapter 3 measures): parameters change after backward, not before
+    assert cached_W is layer.params["W"]
+    x.flags.writeable = False  # nobody can write to it any more: kept as it is
+    layer.forward(x)
+    assert layer.cache[0] is x
+    view = x.view()
+    x.flags.writeable = True  # the owner may write again, so a read-only view is not enough
+    view.flags.writeable = False
+    layer.forward(view)
+    assert not np.shares_memory(layer.cache[0], x)
 
 
 def test_state_dict_round_trip_and_validation(rng):

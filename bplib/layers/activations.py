@@ -49,8 +49,7 @@ class ReLU(_Elementwise):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``out = max(x, 0)`` element-wise."""
         x = self._check_elementwise(x)
-        # cache a copy: a caller who edits x in place must not change the gradient
-        return self._store(x.copy(), np.maximum(x, 0))
+        return self._store(self._keep(x), np.maximum(x, 0))  # x copied unless read-only
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """``dx = dout ⊙ 1[x > 0]`` (book: eq-relu-grad): the gradient passes where x > 0."""
@@ -74,11 +73,13 @@ class Sigmoid(_Elementwise):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``out = σ(x)`` element-wise, never exponentiating a positive number."""
+        """``out = σ(x)`` element-wise, never exponentiating a positive number.
+
+        ``out`` is read-only: backward computes σ' from it (edit ``out.copy()`` instead).
+        """
         x = self._check_elementwise(x)
-        out = sigmoid(x)
-        # cache a copy: a caller who edits out in place must not change the gradient
-        return self._store(out.copy(), out)
+        out = self._frozen(sigmoid(x))  # kept for backward, so handed out read-only
+        return self._store(out, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """``dx = dout ⊙ σ(x)(1 − σ(x))`` (book: eq-sigmoid-grad)."""
@@ -96,11 +97,10 @@ class Tanh(_Elementwise):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``out = tanh(x)`` element-wise."""
+        """``out = tanh(x)`` element-wise; read-only, as backward uses it (edit a copy)."""
         x = self._check_elementwise(x)
-        out = np.tanh(x)
-        # cache a copy: a caller who edits out in place must not change the gradient
-        return self._store(out.copy(), out)
+        out = self._frozen(np.tanh(x))  # kept for backward, so handed out read-only
+        return self._store(out, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """``dx = dout ⊙ (1 − tanh(x)²)`` (book: eq-tanh-grad)."""

@@ -7,9 +7,15 @@
   ``x``'s shape. Calling it before ``forward`` raises ``RuntimeError``.
 - ``params`` and ``grads`` are plain dicts of numpy arrays. An optimizer updates ``params`` in
   place; ``backward`` overwrites ``grads`` (it does not accumulate).
-- The cache shares no memory with an array the caller holds (the input ``x``, the output
-  ``out``): a caller who edits either in place before ``backward`` does not change the
-  gradient, which stays that of the ``forward`` that was computed.
+- The cache shares no writable memory with an array the caller holds, so editing the input
+  ``x`` or the output ``out`` in place before ``backward`` cannot change the gradient. A layer
+  that keeps its input keeps a copy of it (:meth:`Layer._keep`), unless nobody can write to
+  it (the read-only output of the layer before, in a ``Sequential``: no copy, no extra
+  memory); a layer that keeps its output hands it out read-only (:meth:`Layer._frozen`), so
+  an in-place edit raises numpy's ``ValueError: ... read-only`` (edit ``out.copy()``).
+- Parameters are read when used. ``Linear`` keeps no copy of ``W`` (it would add the size of
+  the weights to the memory kept per forward, chapter 3 measures it): change the parameters
+  after ``backward`` (as an optimizer does), not between ``forward`` and ``backward``.
 - ``state_dict()`` / ``load_state_dict(state)`` copy the parameters out and in; loading checks
   every entry before it writes any.
 """
@@ -102,6 +108,28 @@ class Layer:
         self.cache = cache
         self._out_shape = out.shape
         self._forward_calls = getattr(self, "_forward_calls", 0) + 1
+        return out
+
+    @staticmethod
+    def _keep(x: np.ndarray) -> np.ndarray:
+        """``x`` for the cache: itself if nobody can write to it, else a copy.
+
+        Nobody can write to ``x`` when it is read-only and so is every array whose memory it
+        views (numpy then refuses to make a writable view of it): the read-only output of a
+        layer that keeps its output. Anything else may be edited in place by its owner before
+        ``backward``, and is copied.
+        """
+        base = x
+        while isinstance(base, np.ndarray):
+            if base.flags.writeable:
+                return x.copy()
+            base = base.base
+        return x
+
+    @staticmethod
+    def _frozen(out: np.ndarray) -> np.ndarray:
+        """``out`` made read-only, for a layer that keeps its own output in its cache."""
+        out.flags.writeable = False
         return out
 
     def zero_grad(self) -> None:

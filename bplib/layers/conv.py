@@ -436,8 +436,8 @@ class Conv2d(Layer):
         x = self._check_input(x)
         check_nchw(x, where="Conv2d.forward", channels=self.in_channels,
                    kernel=self.kernel_size, padding=self.padding)
-        # The cache holds im2col's copy of x and a copy of W (small next to it): editing x or
-        # the weights in place before backward does not change the gradient.
+        # The cache holds im2col's copy of x and a copy of W (small next to it, unlike a
+        # Linear's W next to its input): editing x or W in place before backward changes nothing.
         W = self.params["W"].astype(x.dtype)  # a copy, in x's dtype
         b = self.params["b"].astype(x.dtype, copy=False)
         out, cache = conv2d_forward(x, W, b, self.stride, self.padding)

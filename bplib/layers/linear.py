@@ -63,8 +63,9 @@ class Linear(Layer):
         Args:
             x: (N, D) float array, one example per row. It is computed in x's dtype: a float32
                 input gives a float32 output (the parameters are cast for the product only).
-                The cache keeps its own copy of x (and of W): editing x in place afterwards
-                does not change what backward computes.
+                The cache keeps a copy of x (none when x is read-only, e.g. the output of a
+                Tanh): editing x in place afterwards does not change what backward computes.
+                W is not copied: change the parameters after backward, not before.
 
         Returns:
             out: (N, M), ``out[n, j] = Σ_i x[n, i] W[j, i] + b[j]``.
@@ -81,14 +82,12 @@ class Linear(Layer):
                 f"expects in_features={self.in_features}{hint}."
             )
         check_batch(x, where=where)
-        # The cache keeps copies of x and W, read from params at every call (so a
-        # finite-difference check that perturbs params["W"] in place sees its effect): a caller
-        # who edits x or the weights in place before backward does not change the gradient.
-        x = x.copy()
-        W = self.params["W"].astype(x.dtype)  # a copy, in x's dtype
+        # Cast, not convert, the parameters: for float64 input this is the array itself, so a
+        # finite-difference check that perturbs params["W"] in place sees its effect.
+        W = self.params["W"].astype(x.dtype, copy=False)
         b = self.params["b"].astype(x.dtype, copy=False)
         out = x @ W.T + b  # (N, D) @ (D, M) + (M,) -> (N, M); b broadcasts over the rows
-        return self._store((x, W), out)
+        return self._store((self._keep(x), W), out)  # x copied unless nobody can edit it
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Gradients of the affine map (book: eq-grad-W, eq-grad-b, eq-grad-h).
