@@ -6,7 +6,7 @@ import copy
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bplib.gradcheck import check_layer, numerical_gradient, relative_error
@@ -44,15 +44,17 @@ def test_forward_and_backward_are_the_composition(rng):
     softmax=st.booleans(),
     seed=st.integers(0, 2**31 - 1),
 )
+@example(n=1, sizes=[4, 4, 3, 2], act=Tanh, softmax=True, seed=39081)  # 1.8e-7 with eps=1e-5
 def test_whole_network_gradcheck(n, sizes, act, softmax, seed):
     rng = np.random.default_rng(seed)
     model = mlp(rng, tuple(sizes), act)
     if softmax:
         model = Sequential(*model.layers, Softmax())
-    # eps = 1e-5, not 1e-6: through a few sigmoids ∂L/∂x is small next to L itself, and the
-    # finite difference's rounding error, about |L|·1e-16/eps, would then dominate; 1e-5
-    # balances it against the O(eps²) truncation error (rel. error < 3e-8 on 600 random nets).
-    report = check_layer(model, rng.standard_normal((n, sizes[0])), rng=rng, eps=1e-5)
+    # eps = 3e-5, not 1e-6: through a few sigmoids and a softmax ∂L/∂x can be 1e-5 times L
+    # itself, and the finite difference's rounding error, about |L|·1e-16/eps, would then
+    # dominate; 3e-5 balances it against the O(eps²) truncation error (max rel. error 1.7e-8
+    # on 2000 random nets, 6.1e-8 on the example above, which failed with eps = 1e-5).
+    report = check_layer(model, rng.standard_normal((n, sizes[0])), rng=rng, eps=3e-5)
     assert report.ok, str(report)
     assert len(report.entries) == 1 + 2 * (len(sizes) - 1)
 
