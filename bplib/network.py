@@ -65,7 +65,8 @@ def _check_each_layer_once(layers, where: str, prefix: str = "", seen=None) -> N
                 f"used twice would backpropagate its first use with the second use's values, "
                 f"and its gradient would miss the sum over both uses. For a second layer with "
                 f"the same starting weights use copy.deepcopy(layer); for weights tied during "
-                f"training use an autodiff graph (such as PyTorch's), where each use is a node."
+                f"training use bplib.tensor (chapter 11) or PyTorch, where each use is a node of "
+                f"the graph and the gradients of the uses add up."
             )
         seen[id(layer)] = position
         if isinstance(layer, Sequential):
