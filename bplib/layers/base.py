@@ -13,9 +13,10 @@
   it (the read-only output of the layer before, in a ``Sequential``: no copy, no extra
   memory); a layer that keeps its output hands it out read-only (:meth:`Layer._frozen`), so
   an in-place edit raises numpy's ``ValueError: ... read-only`` (edit ``out.copy()``).
-- Parameters are read when used. ``Linear`` keeps no copy of ``W`` (it would add the size of
-  the weights to the memory kept per forward, chapter 3 measures it): change the parameters
-  after ``backward`` (as an optimizer does), not between ``forward`` and ``backward``.
+- Parameters are read when used. ``Linear`` and ``Conv2d`` keep no copy of ``W`` (it would add
+  the size of the weights to the memory kept per forward, which chapters 3 and 11 measure):
+  change the parameters after ``backward`` (as an optimizer does), not between ``forward``
+  and ``backward``.
 - ``state_dict()`` / ``load_state_dict(state)`` copy the parameters out and in; loading checks
   every entry before it writes any.
 """
