@@ -171,7 +171,8 @@ class CrossEntropyLoss(Loss):
         n, k = pred.shape
         target = check_labels(target, n=n, k=k, where=f"{self.name}.forward")
         logp = log_softmax(pred)  # (N, K), finite for finite logits (book: eq-logsumexp)
-        self.cache = (np.exp(logp), target)  # softmax(pred), from the stable log
+        # softmax(pred), from the stable log; the labels copied (a caller may edit theirs)
+        self.cache = (np.exp(logp), target.copy())
         # "0.0 -" rather than "-": a perfect prediction gives log p = 0, and -0.0 reads oddly
         total = 0.0 - float(np.sum(logp[np.arange(n), target]))
         return total / n if self.reduction == "mean" else total
@@ -235,22 +236,23 @@ class CrossEntropyFromProbs(Loss):
                 f"use CrossEntropyLoss, which applies the softmax itself."
             )
         p_true = pred[np.arange(n), target]  # (N,): the probability given to the right class
-        self.cache = (pred, target, p_true)
+        # the labels are copied: a caller may edit theirs before backward
+        self.cache = (pred.shape, pred.dtype, target.copy(), p_true)
         with np.errstate(divide="ignore"):  # log(0) = -inf is the point chapter 4 makes
             total = -float(np.sum(np.log(p_true)))
         return total / n if self.reduction == "mean" else total
 
     def backward(self) -> np.ndarray:
         """Return ``dpred`` with ``−1/(N p[n, y_n])`` at the true classes and 0 elsewhere."""
-        pred, target, p_true = self._cached()
+        shape, dtype, target, p_true = self._cached()
         if np.any(p_true == 0):
             raise ValueError(
                 f"{self.name}.backward: a true-class probability is exactly 0 (it underflowed "
                 f"in the softmax), so the loss is inf and has no finite gradient. Use "
                 f"CrossEntropyLoss on the logits: it never takes log(0) (book: eq-logsumexp)."
             )
-        n = pred.shape[0]
-        dpred = np.zeros_like(pred)
+        n = shape[0]
+        dpred = np.zeros(shape, dtype=dtype)
         dpred[np.arange(n), target] = -1 / p_true
         if self.reduction == "mean":
             dpred /= n

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from bplib._validate import check_state_dict
 from bplib.layers.base import Parameter
 
 __all__ = ["Sequential"]
@@ -34,6 +35,44 @@ def _layer_parameters(layer) -> Iterator[Parameter]:
             yield Parameter(layer, key)
 
 
+def _forward_token(layer):
+    """What changes when ``layer.forward`` runs: bplib's forward counter and the cache object
+    (a layer written by hand may keep neither: then nothing can be checked)."""
+    return getattr(layer, "_forward_calls", None), getattr(layer, "cache", None)
+
+
+def _ran_forward_since(layer, token) -> bool:
+    calls, cache = _forward_token(layer)
+    return calls != token[0] or cache is not token[1]
+
+
+def _check_each_layer_once(layers, where: str, prefix: str = "", seen=None) -> None:
+    """Refuse a layer object that appears twice (weight sharing), nested Sequentials included.
+
+    A bplib layer keeps the cache of its *last* forward only and ``backward`` overwrites its
+    ``grads``: used twice, its first use would be backpropagated with the second use's cache,
+    and its gradient would be one use's instead of the sum over both uses (book: chapter 1,
+    two paths add). Refusing is the honest answer for a chain of layers.
+    """
+    seen = {} if seen is None else seen
+    for i, layer in enumerate(layers):
+        position = f"{prefix}{i}"
+        if id(layer) in seen:
+            first = seen[id(layer)]
+            raise ValueError(
+                f"{where}: layer ({position}) is the same {type(layer).__name__} object as layer "
+                f"({first}). A bplib layer keeps the cache of its last forward only, so a layer "
+                f"used twice would backpropagate its first use with the second use's values, "
+                f"and its gradient would miss the sum over both uses. For a second layer with "
+                f"the same starting weights use copy.deepcopy(layer); for weights tied during "
+                f"training use bplib.tensor (chapter 11) or PyTorch, where each use is a node of "
+                f"the graph and the gradients of the uses add up."
+            )
+        seen[id(layer)] = position
+        if isinstance(layer, Sequential):
+            _check_each_layer_once(layer.layers, where, f"{position}.", seen)
+
+
 def _layer_named_parameters(layer) -> Iterator[tuple[str, np.ndarray]]:
     if callable(getattr(layer, "named_parameters", None)):
         yield from layer.named_parameters()
@@ -51,6 +90,9 @@ class Sequential:
     Args:
         *layers: layer objects (instances, not classes), each with ``forward``, ``backward``
             and the ``params``/``grads`` dicts of the layer contract (``bplib.layers.base``).
+            Each object at most once: a layer keeps the cache of its last forward only, so a
+            layer used twice (weight sharing) is refused with ``ValueError``; use
+            ``copy.deepcopy(layer)`` for a second layer with the same starting weights.
 
     Attributes:
         layers: the list of layers, in order.
@@ -77,8 +119,11 @@ class Sequential:
                     f"a layer needs forward(x), backward(dout) and dicts params and grads "
                     f"(see bplib.layers.base)."
                 )
+        _check_each_layer_once(layers, "Sequential")
         self.layers = list(layers)
         self._forwarded = False
+        self._forward_calls = 0
+        self._tokens: list = []  # each layer's forward token right after our forward
 
     # --- forward and backward -------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -93,12 +138,15 @@ class Sequential:
         A ``TypeError``/``ValueError`` raised by a layer is re-raised with the layer's position
         in front, so "Linear.forward: input has 64 features" says *which* Linear.
         """
+        self._forwarded = False  # until every layer has run
         for i, layer in enumerate(self.layers):
             try:
                 x = layer.forward(x)
             except (TypeError, ValueError) as err:
                 raise _located(err, i, layer) from err
         self._forwarded = True
+        self._forward_calls += 1
+        self._tokens = [_forward_token(layer) for layer in self.layers]
         return x
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -111,12 +159,11 @@ class Sequential:
         Returns:
             dx: ∂L/∂x, of the input's shape. Every layer's ``grads`` is filled (overwritten,
             not accumulated, unlike PyTorch's ``.grad``).
+
+        Raises ``RuntimeError`` if a layer ran ``forward`` again since this Sequential's
+        forward (e.g. it is shared with another model): its cache would belong to that call.
         """
-        if not self._forwarded:
-            raise RuntimeError(
-                "Sequential.backward was called before Sequential.forward: each layer needs "
-                "the values its forward stored. Call forward(x) first."
-            )
+        self._check_caches_are_ours()
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
             try:
@@ -127,6 +174,23 @@ class Sequential:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
+
+    def _check_caches_are_ours(self) -> None:
+        """Refuse a backward whose layers no longer hold the caches of this Sequential's forward."""
+        if not self._forwarded:
+            raise RuntimeError(
+                "Sequential.backward was called before Sequential.forward: each layer needs "
+                "the values its forward stored. Call forward(x) first."
+            )
+        for i, (layer, token) in enumerate(zip(self.layers, self._tokens, strict=True)):
+            if _ran_forward_since(layer, token):
+                raise RuntimeError(
+                    f"Sequential.backward: layer ({i}) {type(layer).__name__} ran forward again "
+                    f"after this Sequential's forward (is it shared with another model, or was "
+                    f"it called on its own in between?). It keeps the cache of its last forward "
+                    f"only, so the gradients would be those of that other input. Run this "
+                    f"Sequential's forward again just before its backward."
+                )
 
     # --- parameters -----------------------------------------------------------------------
     def parameters(self) -> Iterator[Parameter]:
@@ -174,22 +238,17 @@ class Sequential:
         return {name: value.copy() for name, value in self.named_parameters()}
 
     def load_state_dict(self, state: dict) -> None:
-        """Copy ``state[name]`` into each parameter, in place; names and shapes must match."""
+        """Copy ``state[name]`` into each parameter, in place, after checking every entry.
+
+        The names must be exactly those of :meth:`named_parameters` (``"0.W"``, ...); each entry
+        a float32/float64 array of the parameter's shape with finite values (cast to the
+        parameter's dtype). If one entry is wrong, nothing is written, and the error names
+        every wrong entry with what was expected and what came.
+        """
         own = self.params
-        missing = sorted(set(own) - set(state))
-        unexpected = sorted(set(state) - set(own))
-        if missing or unexpected:
-            raise KeyError(
-                f"Sequential.load_state_dict: missing keys {missing}, unexpected keys "
-                f"{unexpected} (bplib names are '<index>.W' / '<index>.b')."
-            )
-        for name, value in own.items():
-            new = np.asarray(state[name])
-            if new.shape != value.shape:
-                raise ValueError(
-                    f"Sequential.load_state_dict: {name} has shape {value.shape}, got {new.shape}."
-                )
-            value[...] = new
+        checked = check_state_dict(state, own, where="Sequential.load_state_dict")
+        for name, value in checked.items():
+            own[name][...] = value
 
     def zero_grad(self) -> None:
         """Set every layer's gradients to zero (backward overwrites them anyway)."""

@@ -47,6 +47,34 @@ def _collect(model) -> list[Parameter]:
     return found
 
 
+def _describe_param(p: Parameter, index: int) -> str:
+    return f"{type(p.layer).__name__}.{p.key} (parameter {index})"
+
+
+def _check_each_array_once(params: list[Parameter], *, where: str, thorough: bool) -> None:
+    """Refuse two parameters that are the same array (or overlap in memory).
+
+    ``step`` would move such an array twice per step, each time by one of its gradients. It
+    happens when the same layer is given twice, when two models that share a layer are given
+    together, or when a weight was tied by assigning one layer's array into another's params.
+    ``thorough`` also finds distinct arrays that view the same memory (slower; done once, in
+    ``__init__``); ``step`` checks identity only.
+    """
+    first: dict[int, int] = {}
+    for i, p in enumerate(params):
+        j = first.setdefault(id(p.value), i)
+        if j == i and thorough:
+            j = next((k for k in range(i) if np.shares_memory(params[k].value, p.value)), i)
+        if j != i:
+            same = "the same parameter" if params[j] == p else "the same array"
+            raise ValueError(
+                f"{where}: {_describe_param(params[j], j)} and {_describe_param(p, i)} are "
+                f"{same}, so step() would move it twice. Give each parameter once: a layer "
+                f"once, and for two models that share a layer, the shared layer once (note that "
+                f"each model's backward overwrites that layer's grads: they are not summed)."
+            )
+
+
 class SGD:
     """Stochastic gradient descent with optional momentum, PyTorch's convention.
 
@@ -68,7 +96,9 @@ class SGD:
 
     The update is in place (``value -= lr * v``): anyone holding ``layer.params["W"]`` sees
     the new weights. Parameters whose gradient is missing (no backward yet) make ``step``
-    raise ``RuntimeError``.
+    raise ``RuntimeError``. A parameter given twice (the same layer twice, two models sharing
+    a layer, or one array in two layers) is refused with ``ValueError``: it would be stepped
+    twice.
     """
 
     def __init__(self, model, lr: float, momentum: float = 0.0) -> None:
@@ -85,6 +115,7 @@ class SGD:
         self.params = _collect(model)
         if not self.params:
             raise ValueError("SGD: the model has no parameters to optimize.")
+        _check_each_array_once(self.params, where="SGD", thorough=True)
         self.lr = float(lr)
         self.momentum = float(momentum)
         # One velocity per parameter, created at the first step (v = 0 before it).
@@ -97,6 +128,7 @@ class SGD:
         ``v ← μ v + g``, ``p ← p − lr · v`` (book: eq-sgd-momentum; with μ = 0 it is the plain
         step eq-gd-step).
         """
+        _check_each_array_once(self.params, where="SGD.step", thorough=False)
         for i, p in enumerate(self.params):
             name = f"{type(p.layer).__name__}.{p.key}"
             grad = p.grad

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from layer_contract import assert_cache_is_private
 
 from bplib.gradcheck import check_layer
 from bplib.layers import Conv2d, conv
@@ -244,6 +245,35 @@ def test_float32_input_is_computed_in_float32(rng):
     np.testing.assert_allclose(dx32, dx64, rtol=1e-5, atol=1e-5)
 
 
+def test_editing_x_or_out_in_place_does_not_change_the_gradient(rng):
+    # the cache holds im2col's copy of x
+    x = rng.standard_normal((2, 2, 5, 5))
+    for stride, padding in [(1, 1), (2, 0)]:
+        assert_cache_is_private(
+            lambda s=stride, p=padding: Conv2d(2, 3, 3, s, p, rng=np.random.default_rng(3)),
+            x, rng,
+        )
+    # W is the parameter itself, not a copy (chapters 3 and 11 measure the caches' memory
+    # without the weights): parameters change after backward, not before
+    layer = Conv2d(2, 3, 3, rng=rng)
+    layer.forward(x)
+    assert layer.cache[1] is layer.params["W"]
+
+
+def test_state_dict_round_trip_and_validation(rng):
+    a, b = Conv2d(2, 3, 3, rng=rng), Conv2d(2, 3, 3, rng=rng)
+    x = rng.standard_normal((1, 2, 4, 4))
+    b.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(a.forward(x), b.forward(x))
+    before = b.state_dict()
+    bad = {"W": np.ones((3, 2, 3, 3)), "b": np.array([0.0, np.nan, 0.0])}
+    with pytest.raises(ValueError, match="'b': expected finite values, got 1 NaN") as info:
+        b.load_state_dict(bad)
+    assert "Conv2d.load_state_dict: nothing was loaded" in str(info.value)
+    for key, value in b.state_dict().items():  # W, although good, was not written
+        np.testing.assert_array_equal(value, before[key])
+
+
 def test_repr():
     assert repr(Conv2d(1, 8, 3, padding=1, rng=np.random.default_rng(0))) == (
         "Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))"
@@ -262,6 +292,8 @@ def test_repr():
         (np.zeros((1, 2, 2, 5)), ValueError, "larger than the input"),
         (np.full((1, 2, 5, 5), np.nan), ValueError, "NaN"),
         (np.zeros((1, 2, 5, 5), dtype=np.int32), TypeError, "floating-point"),
+        (np.zeros((1, 2, 5, 5), dtype=np.float16), TypeError, "float32 or float64"),
+        (np.ma.masked_array(np.zeros((1, 2, 5, 5))), TypeError, "masked array"),
         ("image", TypeError, "numpy array"),
     ],
 )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from layer_contract import as_matrix, assert_cache_is_private
 
 from bplib.gradcheck import check_layer
 from bplib.layers import Linear
@@ -98,12 +99,66 @@ def test_repr():
     assert repr(Linear(3, 2)) == "Linear(in_features=3, out_features=2)"
 
 
+def test_editing_x_or_out_in_place_does_not_change_the_gradient(rng):
+    """Issue 11: editing x in place before backward gave dW wrong by a relative error of 1."""
+    x = rng.standard_normal((5, 4))
+    assert_cache_is_private(lambda: Linear(4, 3, rng=np.random.default_rng(7)), x, rng)
+    x32 = x.astype(np.float32)
+    assert_cache_is_private(lambda: Linear(4, 3, rng=np.random.default_rng(7)), x32, rng)
+
+
+def test_the_cache_copies_x_only_when_someone_could_edit_it(rng):
+    layer = Linear(4, 3, rng=rng)
+    x = rng.standard_normal((5, 4))
+    layer.forward(x)
+    cached_x, cached_W = layer.cache
+    assert not np.shares_memory(cached_x, x)  # the caller's array: copied
+    # W is the parameter itself, not a copy (a copy would add the weights to the memory kept
+    # per forward, which chapter 3 measures): parameters change after backward, not before
+    assert cached_W is layer.params["W"]
+    x.flags.writeable = False  # nobody can write to it any more: kept as it is
+    layer.forward(x)
+    assert layer.cache[0] is x
+    view = x.view()
+    x.flags.writeable = True  # the owner may write again, so a read-only view is not enough
+    view.flags.writeable = False
+    layer.forward(view)
+    assert not np.shares_memory(layer.cache[0], x)
+
+
+def test_state_dict_round_trip_and_validation(rng):
+    a, b = Linear(3, 2, rng=rng), Linear(3, 2, rng=rng)
+    state = a.state_dict()
+    assert sorted(state) == ["W", "b"]
+    assert state["W"] is not a.params["W"]  # a copy
+    state["W"] += 1.0
+    assert not np.array_equal(state["W"], a.params["W"])
+    held = b.params["W"]
+    b.load_state_dict(state)
+    assert b.params["W"] is held  # copied in place: whoever holds the array sees it
+    np.testing.assert_array_equal(b.params["W"], state["W"])
+    state["W"] += 1.0  # the loaded values are copies too
+    assert not np.array_equal(b.params["W"], state["W"])
+    before = b.state_dict()
+    with pytest.raises(ValueError, match=r"'W': expected shape \(2, 3\), got \(3, 2\)"):
+        b.load_state_dict({"W": np.ones((3, 2)), "b": np.zeros(2)})
+    with pytest.raises(KeyError, match=r"missing keys \['b'\]"):
+        b.load_state_dict({"W": np.ones((2, 3))})
+    for key, value in b.state_dict().items():  # nothing was written
+        np.testing.assert_array_equal(value, before[key])
+
+
 # --- bad input -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("x", "exc", "words"),
     [
         ([[1.0, 2.0, 3.0]], TypeError, "numpy array"),
         (np.ones((2, 3), dtype=np.int64), TypeError, "floating-point"),
+        (np.ones((2, 3), dtype=np.bool_), TypeError, "float32 or float64, got dtype bool"),
+        (np.ones((2, 3), dtype=np.float16), TypeError, "float32 or float64, got dtype float16"),
+        (np.ones((2, 3), dtype=np.complex128), TypeError, "got dtype complex128"),
+        (as_matrix(np.ones((2, 3))), TypeError, "np.matrix"),
+        (np.ma.masked_array(np.ones((2, 3)), mask=np.eye(2, 3)), TypeError, "masked array"),
         (np.ones((2, 3, 1)), ValueError, "2 dimensions"),
         (np.ones(3), ValueError, "2 dimensions"),
         (np.ones((2, 4)), ValueError, "in_features=3"),

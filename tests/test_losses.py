@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from layer_contract import as_matrix
 
 from bplib.gradcheck import check_loss
 from bplib.layers import Softmax
@@ -63,6 +64,12 @@ def test_mse_never_broadcasts():
         ([1.0, 2.0], np.ones(2), TypeError, "pred must be a numpy array"),
         (np.ones(2), [1.0, 2.0], TypeError, "target must be a numpy array"),
         (np.ones(2), np.array([1, 2]), TypeError, "floating-point"),
+        (np.array([1, 2]), np.ones(2), TypeError, "pred must be a floating-point"),
+        (np.ones(2), np.array([True, False]), TypeError, "got dtype bool"),
+        (np.ones(2, dtype=np.float16), np.ones(2), TypeError, "got dtype float16"),
+        (np.ones(2), np.ones(2, dtype=np.complex64), TypeError, "got dtype complex64"),
+        (np.ma.masked_array([1.0, 100.0], mask=[0, 1]), np.ones(2), TypeError, "masked array"),
+        (as_matrix(np.ones((2, 1))), np.ones((2, 1)), TypeError, "np.matrix"),
         (np.array(1.0), np.array(1.0), ValueError, "at least 1"),
         (np.ones((0, 2)), np.ones((0, 2)), ValueError, "empty batch"),
         (np.array([np.nan, 1.0]), np.ones(2), ValueError, "NaN"),
@@ -183,6 +190,8 @@ def test_one_hot_target_teaches_argmax():
         (np.ones((0, 3)), np.array([], dtype=np.int64), ValueError, "empty batch"),
         (np.array([[np.nan, 0.5]]), np.array([0]), ValueError, "NaN"),
         ([[0.5, 0.5]], np.array([0]), TypeError, "pred must be a numpy array"),
+        (np.full((2, 3), 1 / 3, dtype=np.float16), np.array([0, 1]), TypeError, "float16"),
+        (np.full((2, 3), 1 / 3), np.ma.masked_array([0, 1], mask=[0, 1]), TypeError, "masked"),
     ],
 )
 def test_ce_bad_input(cls, pred, target, exc, words):
@@ -197,6 +206,28 @@ def test_ce_from_probs_rejects_logits():
 
 
 # --- the contract ---------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", [MSELoss, CrossEntropyLoss, CrossEntropyFromProbs])
+def test_editing_pred_or_target_in_place_does_not_change_the_gradient(cls, rng):
+    """The cache shares no memory with pred or target: edits before backward change nothing."""
+    if cls is MSELoss:
+        pred, target = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    else:
+        pred, target = rng.standard_normal((3, 4)), np.array([0, 3, 1])
+        if cls is CrossEntropyFromProbs:
+            pred = softmax(pred)
+    reference = cls()
+    reference.forward(pred.copy(), target.copy())
+    expected = reference.backward()
+    for edit in ("pred", "target"):
+        loss, p, t = cls(), pred.copy(), target.copy()
+        loss.forward(p, t)
+        if edit == "pred":
+            p *= 0.5
+        else:
+            t[...] = t[::-1] if cls is not MSELoss else t * -2
+        np.testing.assert_array_equal(loss.backward(), expected, err_msg=edit)
+
+
 @pytest.mark.parametrize("cls", LOSSES)
 def test_backward_before_forward(cls):
     with pytest.raises(RuntimeError, match=f"{cls.__name__}.backward was called before"):

@@ -155,3 +155,58 @@ def test_gradient_of_wrong_shape(rng):
     layer = layer_with_grad(rng, grad_w=np.ones((3, 2)))
     with pytest.raises(ValueError, match="SGD.step: the gradient of Linear.W has shape"):
         SGD(layer, lr=0.1).step()
+
+
+# --- a parameter given twice ----------------------------------------------------------------
+def shared_grads(layer):
+    layer.grads["W"] = np.ones_like(layer.params["W"])
+    layer.grads["b"] = np.ones_like(layer.params["b"])
+    return layer
+
+
+@pytest.mark.parametrize(
+    "form", ["the layer twice", "parameters twice", "two models sharing a layer", "tied array"]
+)
+def test_a_parameter_given_twice_is_refused(form, rng):
+    """Issue 11: SGD stepped such a parameter twice per step (it moved by 2·lr·g)."""
+    lin = shared_grads(Linear(2, 2, rng=rng))
+    other = shared_grads(Linear(2, 2, rng=rng))
+    model = {
+        "the layer twice": [lin, lin],
+        "parameters twice": list(lin.parameters()) * 2,
+        "two models sharing a layer": [Sequential(lin, ReLU()), Sequential(lin, other)],
+        "tied array": [lin, other],
+    }[form]
+    if form == "tied array":
+        other.params["W"] = lin.params["W"]  # a weight tied by hand
+    W0 = lin.params["W"].copy()
+    with pytest.raises(ValueError, match=r"SGD: Linear.W \(parameter 0\) and Linear.W "
+                                         r"\(parameter 2\) are the same") as info:
+        SGD(model, lr=0.1)
+    assert "step() would move it twice" in str(info.value)
+    np.testing.assert_array_equal(lin.params["W"], W0)
+
+
+def test_overlapping_views_are_refused(rng):
+    lin, other = shared_grads(Linear(2, 2, rng=rng)), shared_grads(Linear(2, 2, rng=rng))
+    storage = np.zeros((3, 2))
+    lin.params["W"], other.params["W"] = storage[:2], storage[1:]  # row 1 is in both
+    with pytest.raises(ValueError, match="are the same array"):
+        SGD([lin, other], lr=0.1)
+
+
+def test_a_parameter_tied_after_construction_is_refused_at_step(rng):
+    lin, other = shared_grads(Linear(2, 2, rng=rng)), shared_grads(Linear(2, 2, rng=rng))
+    opt = SGD([lin, other], lr=0.1)
+    opt.step()
+    other.params["W"] = lin.params["W"]
+    with pytest.raises(ValueError, match="SGD.step: Linear.W .* are the same array"):
+        opt.step()
+
+
+def test_distinct_models_are_accepted_together(rng):
+    a = shared_grads(Linear(2, 2, rng=rng))
+    b = shared_grads(Linear(2, 2, rng=rng))
+    W0 = a.params["W"].copy()
+    SGD([Sequential(a), Sequential(b)], lr=0.1).step()
+    np.testing.assert_allclose(a.params["W"], W0 - 0.1, rtol=1e-15)  # moved once

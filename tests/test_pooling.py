@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from layer_contract import assert_cache_is_private
 
 from bplib.gradcheck import check_layer
 from bplib.layers import AvgPool2d, MaxPool2d
@@ -231,6 +232,8 @@ def test_repr_and_default_stride():
         (np.full((1, 1, 4, 4), np.nan), ValueError, "NaN"),
         (np.full((1, 1, 4, 4), np.inf), ValueError, "infinite"),
         (np.zeros((1, 1, 4, 4), dtype=np.int64), TypeError, "floating-point"),
+        (np.zeros((1, 1, 4, 4), dtype=np.float16), TypeError, "float32 or float64"),
+        (np.ma.masked_array(np.zeros((1, 1, 4, 4))), TypeError, "masked array"),
         ([[[[1.0, 2.0], [3.0, 4.0]]]], TypeError, "numpy array"),
     ],
 )
@@ -255,6 +258,12 @@ def test_bad_input_is_refused_with_the_layer_name(cls, x, error, words):
 def test_bad_sizes_are_refused_with_the_layer_name(cls, kwargs, error):
     with pytest.raises(error, match=cls.__name__):
         cls(**kwargs)
+
+
+@pytest.mark.parametrize("cls", [MaxPool2d, AvgPool2d])
+def test_editing_x_or_out_in_place_does_not_change_the_gradient(cls, rng):
+    # the caches hold shapes and window indices, never x's or out's memory
+    assert_cache_is_private(lambda: cls(2, 1), rng.standard_normal((2, 2, 5, 5)), rng)
 
 
 @pytest.mark.parametrize("cls", [MaxPool2d, AvgPool2d])

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from layer_contract import assert_cache_is_private
 
 from bplib.gradcheck import check_layer
 from bplib.layers import Flatten
@@ -50,6 +51,11 @@ def test_gradcheck(shape, seed):
 def test_bad_input(x, exc):
     with pytest.raises(exc, match="Flatten.forward"):
         Flatten().forward(x)
+
+
+def test_editing_x_or_out_in_place_does_not_change_the_gradient(rng):
+    # out is a view of x (like PyTorch's flatten); the cache holds only x's shape
+    assert_cache_is_private(Flatten, rng.standard_normal((2, 3, 2)), rng)
 
 
 def test_backward_errors():

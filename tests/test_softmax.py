@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from layer_contract import assert_cache_is_private
 
 from bplib.gradcheck import check_layer, numerical_gradient
 from bplib.layers import Softmax
@@ -108,12 +109,19 @@ def test_float32_kept(rng):
         (np.ones((2, 0)), ValueError, "K = 0"),
         (np.array([[np.nan, 1.0]]), ValueError, "NaN"),
         (np.array([[1, 2]]), TypeError, "floating-point"),
+        (np.array([[1, 2]], dtype=np.float16), TypeError, "float32 or float64, got dtype float16"),
+        (np.array([[1, 2]], dtype=object), TypeError, "got dtype object"),
     ],
 )
 def test_bad_input(x, exc, words):
     with pytest.raises(exc, match="Softmax.forward") as info:
         Softmax().forward(x)
     assert words in str(info.value)
+
+
+def test_editing_x_or_out_in_place_does_not_change_the_gradient(rng):
+    """Issue 11: Softmax caches its output; editing it in place gave dx wrong by 0.94."""
+    assert_cache_is_private(Softmax, rng.standard_normal((3, 4)), rng)
 
 
 def test_backward_errors():

@@ -149,3 +149,42 @@ def test_sgd_steps_match_torch_optim(momentum, rng):
            for k, v in theirs.state_dict().items()}  # fmt: skip
     for name, value in ours.named_parameters():
         close(value, ref[name])
+
+
+def test_state_dicts_cross_over_both_ways(rng):
+    """bplib's state_dict loads into PyTorch and PyTorch's (float32 by default) into bplib."""
+    ours, theirs = build_pair(rng)
+    x = rng.standard_normal((3, 8))
+    theirs32 = torch.nn.Sequential(
+        torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 12), torch.nn.Tanh(),
+        torch.nn.Linear(12, 5),
+    )  # fmt: skip
+    state = {k.replace(".weight", ".W").replace(".bias", ".b"): v.numpy()
+             for k, v in theirs32.state_dict().items()}  # fmt: skip
+    assert all(v.dtype == np.float32 for v in state.values())
+    ours.load_state_dict(state)  # cast to bplib's float64 parameters, like PyTorch's copy_
+    theirs.load_state_dict({k: v.double() for k, v in theirs32.state_dict().items()})
+    close(ours.forward(x), theirs(t(x)))
+    # a wrong shape: PyTorch raises after writing the good entries (checked here), bplib
+    # writes none
+    bad = dict(state, **{"4.W": np.ones((5, 11), dtype=np.float32)})
+    shifted = {k: v + 1 for k, v in theirs.state_dict().items()}
+    shifted["4.weight"] = torch.ones(5, 11, dtype=torch.float64)
+    with pytest.raises(RuntimeError, match="size mismatch for 4.weight"):
+        theirs.load_state_dict(shifted)
+    assert torch.equal(theirs.state_dict()["0.weight"], shifted["0.weight"])
+    before = ours.state_dict()
+    with pytest.raises(ValueError, match=r"'4.W': expected shape \(5, 12\), got \(5, 11\)"):
+        ours.load_state_dict(bad)
+    for name, value in ours.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_, np.complex128])
+def test_inputs_pytorch_refuses_are_refused(dtype, rng):
+    ours, theirs = build_pair(rng)
+    x = (rng.standard_normal((3, 8)) > 0).astype(dtype)
+    with pytest.raises(RuntimeError):
+        theirs(torch.from_numpy(x))
+    with pytest.raises(TypeError, match=r"Linear.forward: input must be a floating-point array"):
+        ours.forward(x)

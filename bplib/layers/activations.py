@@ -49,7 +49,7 @@ class ReLU(_Elementwise):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``out = max(x, 0)`` element-wise."""
         x = self._check_elementwise(x)
-        return self._store(x, np.maximum(x, 0))
+        return self._store(self._keep(x), np.maximum(x, 0))  # x copied unless read-only
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """``dx = dout ⊙ 1[x > 0]`` (book: eq-relu-grad): the gradient passes where x > 0."""
@@ -73,9 +73,12 @@ class Sigmoid(_Elementwise):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``out = σ(x)`` element-wise, never exponentiating a positive number."""
+        """``out = σ(x)`` element-wise, never exponentiating a positive number.
+
+        ``out`` is read-only: backward computes σ' from it (edit ``out.copy()`` instead).
+        """
         x = self._check_elementwise(x)
-        out = sigmoid(x)
+        out = self._frozen(sigmoid(x))  # kept for backward, so handed out read-only
         return self._store(out, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -94,9 +97,9 @@ class Tanh(_Elementwise):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``out = tanh(x)`` element-wise."""
+        """``out = tanh(x)`` element-wise; read-only, as backward uses it (edit a copy)."""
         x = self._check_elementwise(x)
-        out = np.tanh(x)
+        out = self._frozen(np.tanh(x))  # kept for backward, so handed out read-only
         return self._store(out, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -119,9 +122,9 @@ class Sign(_Elementwise):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``out = sign(x)`` element-wise (sign(0) = 0, as in numpy and PyTorch)."""
         x = self._check_elementwise(x)
-        return self._store(x, np.sign(x))
+        return self._store((x.shape, x.dtype), np.sign(x))  # backward needs no values
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """``dx = dout ⊙ 0 = 0`` (book: eq-sign-grad): the derivative is 0 almost everywhere."""
-        x = self._start_backward(dout)
-        return np.zeros_like(x)
+        shape, dtype = self._start_backward(dout)
+        return np.zeros(shape, dtype=dtype)

@@ -7,6 +7,18 @@
   ``x``'s shape. Calling it before ``forward`` raises ``RuntimeError``.
 - ``params`` and ``grads`` are plain dicts of numpy arrays. An optimizer updates ``params`` in
   place; ``backward`` overwrites ``grads`` (it does not accumulate).
+- The cache shares no writable memory with an array the caller holds, so editing the input
+  ``x`` or the output ``out`` in place before ``backward`` cannot change the gradient. A layer
+  that keeps its input keeps a copy of it (:meth:`Layer._keep`), unless nobody can write to
+  it (the read-only output of the layer before, in a ``Sequential``: no copy, no extra
+  memory); a layer that keeps its output hands it out read-only (:meth:`Layer._frozen`), so
+  an in-place edit raises numpy's ``ValueError: ... read-only`` (edit ``out.copy()``).
+- Parameters are read when used. ``Linear`` and ``Conv2d`` keep no copy of ``W`` (it would add
+  the size of the weights to the memory kept per forward, which chapters 3 and 11 measure):
+  change the parameters after ``backward`` (as an optimizer does), not between ``forward``
+  and ``backward``.
+- ``state_dict()`` / ``load_state_dict(state)`` copy the parameters out and in; loading checks
+  every entry before it writes any.
 """
 
 from __future__ import annotations
@@ -15,7 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from bplib._validate import check_float_array, check_same_shape
+from bplib._validate import check_float_array, check_same_shape, check_state_dict
 
 
 class Parameter(NamedTuple):
@@ -60,6 +72,7 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.cache = None
         self._out_shape: tuple | None = None
+        self._forward_calls = 0  # lets Sequential.backward see a forward made in between
 
     # --- the contract -------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -95,12 +108,50 @@ class Layer:
         """Keep ``cache`` for backward and remember the output shape ``dout`` must have."""
         self.cache = cache
         self._out_shape = out.shape
+        self._forward_calls = getattr(self, "_forward_calls", 0) + 1
+        return out
+
+    @staticmethod
+    def _keep(x: np.ndarray) -> np.ndarray:
+        """``x`` for the cache: itself if nobody can write to it, else a copy.
+
+        Nobody can write to ``x`` when it is read-only and so is every array whose memory it
+        views (numpy then refuses to make a writable view of it): the read-only output of a
+        layer that keeps its output. Anything else may be edited in place by its owner before
+        ``backward``, and is copied.
+        """
+        base = x
+        while isinstance(base, np.ndarray):
+            if base.flags.writeable:
+                return x.copy()
+            base = base.base
+        return x
+
+    @staticmethod
+    def _frozen(out: np.ndarray) -> np.ndarray:
+        """``out`` made read-only, for a layer that keeps its own output in its cache."""
+        out.flags.writeable = False
         return out
 
     def zero_grad(self) -> None:
         """Set every gradient to zero (``grads`` keeps the keys of ``params``)."""
         for key, value in self.params.items():
             self.grads[key] = np.zeros_like(value)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter, ``{"W": array, "b": array}`` (PyTorch: ``state_dict``)."""
+        return {key: value.copy() for key, value in self.params.items()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Copy ``state[key]`` into each parameter, in place, after checking every entry.
+
+        The keys must be those of ``params``; each entry a float32/float64 array of the
+        parameter's shape with finite values (cast to the parameter's dtype). If one entry is
+        wrong, nothing is written and the error names it, with what was expected and what came.
+        """
+        checked = check_state_dict(state, self.params, where=f"{self.name}.load_state_dict")
+        for key, value in checked.items():
+            self.params[key][...] = value
 
     def parameters(self):
         """Yield a :class:`~bplib.layers.Parameter` (a ``(layer, key)`` pair) per ``params`` entry.

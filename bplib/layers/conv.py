@@ -443,13 +443,16 @@ class Conv2d(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Convolve (book: eq-conv-forward): x (N, C, H, W) -> out (N, F, OH, OW).
 
-        Computed in x's dtype: the parameters are cast for the product only (for float64 input
-        they are the arrays themselves, so a finite-difference check that perturbs
-        ``params["W"]`` in place sees its effect).
+        Computed in x's dtype: the parameters are cast for the product only (read from
+        ``params`` at every call, so a finite-difference check that perturbs ``params["W"]``
+        in place sees its effect). The cache shares no memory with x; it keeps ``W`` itself,
+        so change the parameters after backward (as an optimizer does), not before.
         """
         x = self._check_input(x)
         check_nchw(x, where="Conv2d.forward", channels=self.in_channels,
                    kernel=self.kernel_size, padding=self.padding)
+        # The cache holds im2col's copy of x, so editing x in place before backward changes
+        # nothing. W is cast, not copied (like Linear's): parameters change after backward.
         W = self.params["W"].astype(x.dtype, copy=False)
         b = self.params["b"].astype(x.dtype, copy=False)
         out, cache = conv2d_forward(x, W, b, self.stride, self.padding)

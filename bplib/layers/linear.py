@@ -63,6 +63,9 @@ class Linear(Layer):
         Args:
             x: (N, D) float array, one example per row. It is computed in x's dtype: a float32
                 input gives a float32 output (the parameters are cast for the product only).
+                The cache keeps a copy of x (none when x is read-only, e.g. the output of a
+                Tanh): editing x in place afterwards does not change what backward computes.
+                W is not copied: change the parameters after backward, not before.
 
         Returns:
             out: (N, M), ``out[n, j] = Σ_i x[n, i] W[j, i] + b[j]``.
@@ -84,7 +87,7 @@ class Linear(Layer):
         W = self.params["W"].astype(x.dtype, copy=False)
         b = self.params["b"].astype(x.dtype, copy=False)
         out = x @ W.T + b  # (N, D) @ (D, M) + (M,) -> (N, M); b broadcasts over the rows
-        return self._store((x, W), out)
+        return self._store((self._keep(x), W), out)  # x copied unless nobody can edit it
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Gradients of the affine map (book: eq-grad-W, eq-grad-b, eq-grad-h).

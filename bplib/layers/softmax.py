@@ -85,14 +85,17 @@ class Softmax(Layer):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``out = softmax(x)`` row by row (book: eq-softmax)."""
+        """``out = softmax(x)`` row by row (book: eq-softmax).
+
+        ``out`` is read-only: backward uses it (edit ``out.copy()`` instead).
+        """
         where = "Softmax.forward"
         x = self._check_input(x)
         check_ndim(x, 2, where=where, layout="(N, K)")
         check_batch(x, where=where)
         if x.shape[1] == 0:
             raise ValueError(f"{where}: input has K = 0 classes (shape {x.shape}); K must be >= 1.")
-        out = softmax(x)
+        out = self._frozen(softmax(x))  # kept for backward, so handed out read-only
         return self._store(out, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
