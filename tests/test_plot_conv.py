@@ -73,7 +73,7 @@ def test_sliding_draws_every_window_with_its_output():
         assert ax.get_title() == f"c{p}{q}".translate(conv_plots._SUBSCRIPT) + " = " + \
             format_number(out[p, q])
     assert values_of(ax_k) == drawn(K) and ax_k.get_title() == "kernel k"
-    assert values_of(ax_out) == drawn(out) and "output" in ax_out.get_title()
+    assert values_of(ax_out) == drawn(out) and ax_out.get_title() == "c = a ⋆ k"
     assert fig.axes[0].get_ylabel()
     assert out[0, 1] == 2 + 2 * 3 - 7  # by hand: 1·a01 + 2·a02 + 0·a11 − 1·a12
 

@@ -94,7 +94,9 @@ def conv2d_forward_naive(x, W, b, stride=1, padding=0):
         for f in range(n_kernels):
             for p in range(oh):
                 for q in range(ow):
-                    window = xp[n, :, p * sh : p * sh + kh, q * sw : q * sw + kw]  # (C, KH, KW)
+                    rows = slice(p * sh, p * sh + kh)  # the window under (p, q)
+                    cols = slice(q * sw, q * sw + kw)
+                    window = xp[n, :, rows, cols]  # (C, KH, KW)
                     out[n, f, p, q] = np.sum(window * W[f]) + b[f]
     return out
 
@@ -201,7 +203,8 @@ def im2col(x, kernel_size, stride=1, padding=0):
     if ow >= _TWO_PASS_BELOW_OW:
         for i in range(kh):
             for j in range(kw):
-                # (C, N, OH, OW) strided view of the pixels at offset (i, j) of every window
+                # (C, N, OH, OW) strided view: the pixels at offset (i, j)
+                # of every window
                 cols[:, i, j] = xp[:, :, offsets(i, oh, sh), offsets(j, ow, sw)]
     else:
         xw = np.empty((n_chan, kw, n_batch, xp.shape[2], ow), dtype=x.dtype)
@@ -273,8 +276,10 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
     # (F, C*KH*KW) @ (C*KH*KW, N*OH*OW) -> (F, N*OH*OW)
     out = W.reshape(n_kernels, -1) @ cols
     out += b[:, None]  # one bias per kernel, shared by every position
-    out = out.reshape(n_kernels, n_batch, oh, ow)  # (F, N*OH*OW) -> (F, N, OH, OW)
-    out = np.ascontiguousarray(out.transpose(1, 0, 2, 3))  # (F, N, OH, OW) -> (N, F, OH, OW)
+    # (F, N*OH*OW) -> (F, N, OH, OW)
+    out = out.reshape(n_kernels, n_batch, oh, ow)
+    # (F, N, OH, OW) -> (N, F, OH, OW)
+    out = np.ascontiguousarray(out.transpose(1, 0, 2, 3))
     return out, (cols, W, x.shape, (sh, sw), (ph, pw))
 
 
@@ -298,12 +303,14 @@ def conv2d_backward(dout, cache):
     """
     cols, W, x_shape, stride, padding = cache
     n_kernels = W.shape[0]
-    # (N, F, OH, OW) -> (F, N, OH, OW) -> (F, N*OH*OW), the column order of cols
+    # (N, F, OH, OW) -> (F, N, OH, OW) -> (F, N*OH*OW): the columns of cols
     d = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(n_kernels, -1)
     db = d.sum(axis=1)
-    # dW = D Xᵀ, computed as (X Dᵀ)ᵀ: the same numbers, but OpenBLAS runs this orientation
-    # about twice as fast when the shared dimension N*OH*OW is long and F, C*KH*KW small.
-    # (C*KH*KW, N*OH*OW) @ (N*OH*OW, F) -> (C*KH*KW, F) -> (F, C*KH*KW) -> (F, C, KH, KW)
+    # dW = D Xᵀ, computed as (X Dᵀ)ᵀ: the same numbers, but OpenBLAS runs
+    # this orientation about twice as fast when the shared dimension
+    # N*OH*OW is long and F, C*KH*KW small.
+    # (C*KH*KW, N*OH*OW) @ (N*OH*OW, F) -> (C*KH*KW, F)
+    # -> (F, C*KH*KW) -> (F, C, KH, KW)
     dW = (cols @ d.T).T.reshape(W.shape)
     # (C*KH*KW, F) @ (F, N*OH*OW) -> (C*KH*KW, N*OH*OW)
     dcols = W.reshape(n_kernels, -1).T @ d
@@ -347,14 +354,21 @@ def conv2d_input_grad_full(dout, W, x_shape, stride=1, padding=0):
     n_batch, n_kernels, oh, ow = dout.shape
     _, n_chan, kh, kw = W.shape
     height, width = x_shape[2:]
-    dil = np.zeros((n_batch, n_kernels, (oh - 1) * sh + 1, (ow - 1) * sw + 1), dtype=dout.dtype)
-    dil[:, :, ::sh, ::sw] = dout  # dout[p, q] sits at (p*S, q*S), zeros in between
-    flipped = W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # 180° rotation; (F, C, ..) -> (C, F, ..)
+    # dout dilated by the stride: dout[p, q] at (p*S, q*S), zeros between
+    dil_shape = (n_batch, n_kernels, (oh - 1) * sh + 1, (ow - 1) * sw + 1)
+    dil = np.zeros(dil_shape, dtype=dout.dtype)
+    dil[:, :, ::sh, ::sw] = dout
+    # the kernels rotated by 180°, axes swapped: (F, C, ..) -> (C, F, ..)
+    flipped = W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
     no_bias = np.zeros(n_chan, dtype=dout.dtype)
-    covered, _ = conv2d_forward(dil, flipped, no_bias, stride=1, padding=(kh - 1, kw - 1))
-    dxp = np.zeros((n_batch, n_chan, height + 2 * ph, width + 2 * pw), dtype=dout.dtype)
+    # a full convolution: zero padding K − 1 on every side, stride 1
+    covered, _ = conv2d_forward(dil, flipped, no_bias, stride=1,
+                                padding=(kh - 1, kw - 1))
+    # rows past the last window (a stride that does not tile) stay 0
+    dxp_shape = (n_batch, n_chan, height + 2 * ph, width + 2 * pw)
+    dxp = np.zeros(dxp_shape, dtype=dout.dtype)
     dxp[:, :, : covered.shape[2], : covered.shape[3]] = covered
-    return dxp[:, :, ph : ph + height, pw : pw + width]
+    return dxp[:, :, ph : ph + height, pw : pw + width]  # padding cut away
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,10 +14,10 @@ from matplotlib.collections import PatchCollection
 from matplotlib.colors import to_rgb
 from matplotlib.patches import Rectangle
 
-# Window colours: Okabe–Ito (distinguishable with the common colour-vision deficiencies),
-# without its yellow, too pale for text on white; then two greys.
+# Window colours: Okabe–Ito (distinguishable with the common colour-vision deficiencies)
+# without its yellow, too pale for text on white, then four of Paul Tol's muted colours.
 WINDOW_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
-                 "#555555", "#999999"]  # fmt: skip
+                 "#882255", "#332288", "#999933", "#117733"]  # fmt: skip
 PADDING_FILL = "#d9d9d9"
 UNREACHED_FILL = "#f4cccc"
 GRID_EDGE = "0.55"
@@ -110,7 +110,7 @@ def draw_matrix(
     faces = ["white" if fill is None or fill[i][j] is None else fill[i][j]
              for i in range(rows) for j in range(cols)]
     ax.add_collection(PatchCollection(squares, facecolors=faces, edgecolors=GRID_EDGE,
-                                      linewidths=0.6, zorder=1), autolim=False)
+                                      linewidths=0.6, zorder=1, clip_on=False), autolim=False)
     for (i, j), v in np.ndenumerate(m):
         if shown[i, j]:
             color = "black" if value_color is None else value_color[i][j]
@@ -160,3 +160,76 @@ def values_of(ax) -> dict[tuple[int, int], str]:
             x, y = t.get_position()
             out[(int(round(y)), int(round(x)))] = t.get_text()
     return out
+
+
+# Spacing of the panel layouts, in inches.
+TITLE_ROOM = 0.42  # above a panel: its title and the column indices
+TITLE_ROOM_2 = 0.6  # the same for a two-line title
+LEFT_ROOM = 0.2  # left of a panel: the row indices
+LABEL_ROOM = 0.2  # left of the first column: an axis label
+GAP_X, GAP_Y = 0.16, 0.08  # between panels
+SIDE_GAP = 0.3  # between the grid of panels and the side column
+SUPTITLE_ROOM = 0.45
+
+
+def panel_layout(n_rows, n_cols, panel_shape, side_shapes, *, width=6.8, cell_max=0.42,
+                 side_scale=1.0, title_room=TITLE_ROOM, side_title_room=TITLE_ROOM,
+                 bottom_room=0.08, suptitle=True):
+    """A figure with a grid of equal panels on the left and a column of panels on the right,
+    placed in inches so that every cell is square and the gaps are small.
+
+    Args:
+        n_rows, n_cols: the grid of panels.
+        panel_shape: (rows, cols) of cells of each panel of the grid.
+        side_shapes: (rows, cols) of each panel of the side column, top to bottom.
+        width: the figure's width in inches (about the page's column at 100 dpi).
+        cell_max: the largest cell, in inches.
+        side_scale: cells of the side column are this much larger.
+        title_room, side_title_room: room above each panel for its title and indices.
+        bottom_room: room under everything (for a note).
+        suptitle: leave room for the figure's title.
+
+    Returns:
+        ``(fig, grid_axes, side_axes, cell)``: grid_axes row-major; cell in inches.
+    """
+    ph, pw = panel_shape
+    side_cols = max((c for _, c in side_shapes), default=0)
+    fixed = 0.1 + LABEL_ROOM + n_cols * LEFT_ROOM + (n_cols - 1) * GAP_X + 0.1
+    if side_shapes:
+        fixed += SIDE_GAP + LEFT_ROOM
+    cell = min(cell_max, (width - fixed) / (n_cols * pw + side_scale * side_cols))
+    side_cell = side_scale * cell
+    grid_h = n_rows * (title_room + ph * cell) + (n_rows - 1) * GAP_Y
+    side_h = sum(side_title_room + r * side_cell for r, _ in side_shapes)
+    side_h += GAP_Y * max(0, len(side_shapes) - 1)
+    top = SUPTITLE_ROOM if suptitle else 0.05
+    height = top + max(grid_h, side_h) + bottom_room
+    fig_w = fixed + (n_cols * pw + side_scale * side_cols) * cell
+    fig = new_figure(fig_w, height)
+
+    def add(left, top_in, w_in, h_in):
+        return fig.add_axes((left / fig_w, 1 - (top_in + h_in) / height, w_in / fig_w,
+                             h_in / height))
+
+    y0 = top + max(0.0, (side_h - grid_h) / 2)
+    grid_axes = []
+    for r in range(n_rows):
+        for c in range(n_cols):
+            left = 0.1 + LABEL_ROOM + LEFT_ROOM + c * (pw * cell + GAP_X + LEFT_ROOM)
+            y = y0 + r * (title_room + ph * cell + GAP_Y) + title_room
+            grid_axes.append(add(left, y, pw * cell, ph * cell))
+    side_axes = []
+    x_side = 0.1 + LABEL_ROOM + n_cols * (pw * cell + LEFT_ROOM) + (n_cols - 1) * GAP_X
+    x_side += SIDE_GAP + LEFT_ROOM
+    y = top + max(0.0, (grid_h - side_h) / 2)
+    for r, c in side_shapes:
+        y += side_title_room
+        side_axes.append(add(x_side, y, c * side_cell, r * side_cell))
+        y += r * side_cell + GAP_Y
+    return fig, grid_axes, side_axes, cell
+
+
+def figure_title(fig, title: str | None) -> None:
+    """The figure's title, at the top of the room :func:`panel_layout` left for it."""
+    if title:
+        fig.suptitle(title, fontsize=11.5, y=1 - 0.08 / fig.get_figheight(), va="top")

@@ -21,13 +21,17 @@ import numpy as np
 
 from bplib.plot._cells import (
     PADDING_FILL,
+    TITLE_ROOM,
+    TITLE_ROOM_2,
     UNREACHED_FILL,
     as_matrix,
     draw_matrix,
+    figure_title,
     format_number,
     hatch_cell,
     new_figure,
     outline,
+    panel_layout,
     shade,
     tint,
     window_color,
@@ -94,23 +98,13 @@ def _sliding(image, kernel, result, positions, *, image_fill=None, names, side, 
     ncols = result.shape[1] if all_positions else (panel_columns or min(n, 3))
     nrows = -(-n // ncols)
     side_mats = [m for m, _ in side] + [result]
-    side_cols = max(m.shape[1] for m in side_mats)
-    # inches per cell: fit about 6.6 inches of width
-    cell = min(0.42, 5.4 / (ncols * w + (ncols - 1) * 0.7 + 1.1 * side_cols))
-    big = 1.1 * cell
+    fig, grid_axes, side_axes, cell = panel_layout(
+        nrows, ncols, (h, w), [m.shape for m in side_mats], side_scale=1.15,
+        bottom_room=0.35 if note else 0.08,
+    )
     font = max(8.0, min(11.0, cell * 72 * 0.45))
-    font_big = max(8.5, min(11.0, big * 72 * 0.42))
-    grid_w, grid_h = ncols * w * cell + (ncols - 1) * 0.7 * cell, nrows * (h + 1.6) * cell
-    side_h = sum((m.shape[0] + 1.8) * big for m in side_mats)
-    height = max(grid_h, side_h) + (1.1 if note else 0.9)
-    width = grid_w + side_cols * big + 1.4
-    fig = new_figure(width, height)
-    outer = fig.add_gridspec(1, 2, width_ratios=[grid_w, side_cols * big], wspace=0.22,
-                             left=0.05, right=0.98, top=1 - 0.65 / height,
-                             bottom=(0.3 if note else 0.05) / height)
-    grid = outer[0, 0].subgridspec(nrows, ncols, wspace=0.2, hspace=0.5)
     for k, (p, q) in enumerate(positions):
-        ax = fig.add_subplot(grid[k // ncols, k % ncols])
+        ax = grid_axes[k]
         color = window_color(k)
         fill = [[image_fill[i][j] if image_fill is not None else None for j in range(w)]
                 for i in range(h)]
@@ -119,35 +113,30 @@ def _sliding(image, kernel, result, positions, *, image_fill=None, names, side, 
                 fill[p + i][q + j] = tint(color, 0.35)
         draw_matrix(ax, image, fill=fill, fontsize=font, xlabel=None, ylabel=None,
                     title=f"{_indexed(symbol, p, q)} = {format_number(result[p, q])}",
-                    tick_fontsize=7.0)
+                    tick_fontsize=7.5)
         ax.title.set_color(shade(color))
         ax.title.set_fontweight("bold")
         outline(ax, p, q, kh, kw, color, lw=1.8)
         for i in range(kh):
             for j in range(kw):
                 ax.text(q + j + 0.45, p + i + 0.45, "×" + format_number(kernel[i, j]),
-                        ha="right", va="bottom", fontsize=max(6.5, font - 2.5), color=color,
-                        zorder=6, gid="weight")
-    if not all_positions:
-        for k in range(n, nrows * ncols):
-            fig.add_subplot(grid[k // ncols, k % ncols]).axis("off")
+                        ha="right", va="bottom", fontsize=max(7.0, font - 2.5),
+                        color=shade(color, 0.15), zorder=6, gid="weight")
+    for ax in grid_axes[n:]:
+        ax.axis("off")
     # the side column: the kernel(s), then the result with the drawn positions tinted
-    side_grid = outer[0, 1].subgridspec(len(side_mats), 1, hspace=0.6,
-                                        height_ratios=[m.shape[0] + 1.5 for m in side_mats])
-    for k, (m, label) in enumerate(side):
-        ax = fig.add_subplot(side_grid[k, 0])
-        draw_matrix(ax, m, title=label, fontsize=font_big, xlabel=None, ylabel=None)
+    for ax, (m, label) in zip(side_axes, side, strict=False):
+        draw_matrix(ax, m, title=label, fontsize=font, xlabel=None, ylabel=None)
     res_fill = [[None] * result.shape[1] for _ in range(result.shape[0])]
     for k, (p, q) in enumerate(positions):
         res_fill[p][q] = tint(window_color(k), 0.35)
-    ax = fig.add_subplot(side_grid[len(side), 0])
-    draw_matrix(ax, result, title=result_title, fill=res_fill, fontsize=font_big,
+    draw_matrix(side_axes[-1], result, title=result_title, fill=res_fill, fontsize=font,
                 xlabel=None, ylabel=None)
-    fig.axes[0].set_ylabel(f"{image_title}: row", fontsize=8)
+    grid_axes[0].set_ylabel(f"{image_title}: row", fontsize=8)
     if note:
-        fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=8.5)
-    if title:
-        fig.suptitle(title, fontsize=11.5)
+        fig.text(0.5, 0.08 / fig.get_figheight(), note, ha="center", va="bottom",
+                 fontsize=8.5)
+    figure_title(fig, title)
     return fig
 
 
@@ -189,7 +178,7 @@ def plot_conv_sliding(a, kernel, out, *, positions=None, title: str | None = Non
     out = as_matrix(out, "out", where)
     _check_valid(a, kernel, out, ("a", "kernel", "out"), where)
     return _sliding(a, kernel, out, _positions(positions, out.shape, where),
-                    names=("c", "input a", "output c = a ⋆ k"),
+                    names=("c", "input a", "c = a ⋆ k"),
                     side=[(kernel, "kernel k")], title=title)
 
 
@@ -215,7 +204,7 @@ def plot_conv_kernel_grad(a, dout, dk, *, title: str | None = None):
     dk = as_matrix(dk, "dk", where)
     _check_valid(a, dout, dk, ("a", "dout", "dk"), where)
     return _sliding(a, dout, dk, _positions(None, dk.shape, where),
-                    names=("∂E/∂k", "input a", "∂E/∂k = a ⋆ ∂E/∂c"),
+                    names=("∂E/∂k", "input a", "∂E/∂k"),
                     side=[(dout, "upstream ∂E/∂c")], title=title)
 
 
@@ -251,6 +240,7 @@ def plot_conv_input_grad_full(dout, kernel, da, *, positions=None, title: str | 
     padded = np.pad(dout, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
     fill = [[PADDING_FILL if not (kh - 1 <= i < kh - 1 + oh and kw - 1 <= j < kw - 1 + ow)
              else None for j in range(padded.shape[1])] for i in range(padded.shape[0])]
+    pad = f"K − 1 = {kh - 1}" if kh == kw else f"{kh - 1} row(s) and {kw - 1} column(s)"
     if positions is None and da.size > 9:
         h, w = da.shape
         positions = [(0, 0), (0, 1), (1, 0), (h // 2, w // 2)]
@@ -259,8 +249,7 @@ def plot_conv_input_grad_full(dout, kernel, da, *, positions=None, title: str | 
                     names=("∂E/∂a", "padded ∂E/∂c", "∂E/∂a"),
                     side=[(kernel, "kernel k"), (kernel[::-1, ::-1], "k rotated 180°")],
                     title=title, panel_columns=2,
-                    note=f"grey: the {kh - 1} row(s) and {kw - 1} column(s) of zeros padded "
-                         f"around ∂E/∂c on each side")
+                    note=f"grey: the zeros padded around ∂E/∂c, {pad} on each side")
 
 
 def plot_conv_geometry(counts, kernel_size, stride=1, padding=0, *, title: str | None = None):
@@ -313,43 +302,38 @@ def plot_conv_geometry(counts, kernel_size, stride=1, padding=0, *, title: str |
     row_labels = [str(i - ph).replace("-", "−") for i in range(hp)]
     col_labels = [str(j - pw).replace("-", "−") for j in range(wp)]
 
-    small = min(0.3, 5.2 / (ow * wp + (ow - 1) * 0.8 + 1.3 * wp))
-    big = 1.3 * small
-    font_big = max(8.0, min(11.0, big * 72 * 0.42))
-    grid_w = ow * wp * small + (ow - 1) * 0.8 * small
-    grid_h = oh * (hp + 1.8) * small
-    height = max(grid_h, (hp + 2.5) * big) + 1.0
-    fig = new_figure(grid_w + wp * big + 1.6, height)
-    outer = fig.add_gridspec(1, 2, width_ratios=[grid_w, wp * big], wspace=0.2,
-                             left=0.06, right=0.98, top=1 - 0.65 / height, bottom=0.1)
-    grid = outer[0, 0].subgridspec(oh, ow, wspace=0.25, hspace=0.45)
+    fig, grid_axes, side_axes, cell = panel_layout(
+        oh, ow, (hp, wp), [(hp, wp)], cell_max=0.3, side_scale=1.35,
+        title_room=TITLE_ROOM_2, side_title_room=TITLE_ROOM + 0.15, bottom_room=0.35,
+    )
+    font = max(8.0, min(11.0, 1.35 * cell * 72 * 0.42))
     for p in range(oh):
         for q in range(ow):
-            ax = fig.add_subplot(grid[p, q])
+            ax = grid_axes[p * ow + q]
             k = p * ow + q
             fill = [row[:] for row in base]
             for i in range(p * sh, p * sh + kh):
                 for j in range(q * sw, q * sw + kw):
                     fill[i][j] = tint(window_color(k), 0.45 if is_pad[i, j] else 0.3)
             draw_matrix(ax, counts, fill=fill, show_values=False, xlabel=None, ylabel=None,
-                        row_labels=row_labels, col_labels=col_labels, fontsize=8.0,
-                        tick_fontsize=6.5,
+                        row_labels=row_labels, col_labels=col_labels, fontsize=8.5,
+                        tick_fontsize=7.0,
                         title=f"output ({p}, {q})\nrows {_span(p * sh - ph, kh)}, "
                               f"columns {_span(q * sw - pw, kw)}")
             ax.title.set_color(shade(window_color(k)))
             outline(ax, p * sh, q * sw, kh, kw, window_color(k), lw=1.8)
             for i, j in np.argwhere((counts == 0) & ~is_pad):
                 hatch_cell(ax, i, j)
-    ax = fig.add_subplot(outer[0, 1])
-    draw_matrix(ax, counts, fill=base, fontsize=font_big, row_labels=row_labels,
+    grid_axes[0].set_ylabel("row", fontsize=8)
+    ax = side_axes[0]
+    draw_matrix(ax, counts, fill=base, fontsize=font, row_labels=row_labels,
                 col_labels=col_labels, title="outputs that read each cell", xlabel="column",
                 ylabel="row")
     for i, j in np.argwhere((counts == 0) & ~is_pad):
         hatch_cell(ax, i, j)
-    fig.text(0.5, 0.015, "grey: padding (zeros)    hatched: input cells no window reaches "
-             "(gradient 0)", ha="center", va="bottom", fontsize=8.5)
-    if title:
-        fig.suptitle(title, fontsize=11.5)
+    fig.text(0.5, 0.08 / fig.get_figheight(), "grey: padding (zeros)    hatched: input "
+             "cells no window reaches (gradient 0)", ha="center", va="bottom", fontsize=8.5)
+    figure_title(fig, title)
     return fig
 
 

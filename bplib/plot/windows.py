@@ -18,10 +18,11 @@ from bplib.plot._cells import (
     UNREACHED_FILL,
     as_matrix,
     draw_matrix,
+    figure_title,
     format_number,
     hatch_cell,
-    new_figure,
     outline,
+    panel_layout,
     shade,
     tint,
     window_color,
@@ -100,6 +101,7 @@ def plot_window_shares(
     winners: bool = False,
     title: str | None = None,
     sum_title: str = "sum: ∂E/∂a",
+    dout_title: str = "upstream ∂E/∂b",
 ):
     """One panel per window with the gradient its output sends back, then their sum.
 
@@ -120,6 +122,7 @@ def plot_window_shares(
             window's maximum, for max pooling) when there is exactly one non-zero term.
         title: the figure's title.
         sum_title: the title of the panel of ``dx``.
+        dout_title: the title of the panel of ``dout``.
 
     Returns:
         the matplotlib ``Figure``.
@@ -168,41 +171,15 @@ def plot_window_shares(
     # layout: the per-window panels on the left; on the right, stacked, the input and the
     # upstream gradient (when given) above the sum
     side = [m for m in (x, dout) if m is not None] + [dx]
-    side_cols = max(m.shape[1] for m in side)
-    cell = min(0.4, 6.0 / (ow * w + (ow - 1) * 0.9 + side_cols))
+    unreached = bool(np.any(counts == 0))
+    fig, grid_axes, side_axes, cell = panel_layout(
+        oh, ow, (h, w), [m.shape for m in side], cell_max=0.4, side_scale=1.15,
+        bottom_room=0.3 if unreached else 0.08,
+    )
     font = max(8.5, min(11.0, cell * 72 * 0.45))
-    grid_w = ow * w * cell + (ow - 1) * 0.9 * cell
-    grid_h = oh * (h + 1.5) * cell
-    side_h = sum(m.shape[0] + 1.8 for m in side) * cell
-    height = max(grid_h, side_h) + 0.8
-    fig = new_figure(grid_w + side_cols * cell + 1.2, height)
-    outer = fig.add_gridspec(1, 2, width_ratios=[grid_w, side_cols * cell], wspace=0.18,
-                             left=0.04, right=0.98, top=1 - 0.6 / height, bottom=0.02)
-    stack = outer[0, 1].subgridspec(len(side), 1, hspace=0.35,
-                                    height_ratios=[m.shape[0] + 1.8 for m in side])
-    k = 0
-    if x is not None:
-        ax = fig.add_subplot(stack[k, 0])
-        draw_matrix(ax, x, title="input a", fontsize=font, xlabel=None, ylabel="row")
-        for p in range(oh):
-            for q in range(ow):
-                outline(ax, p * sh, q * sw, kh, kw, window_color(p * ow + q), lw=1.6)
-        k += 1
-    if dout is not None:
-        ax = fig.add_subplot(stack[k, 0])
-        fill = [[tint(window_color(p * ow + q)) for q in range(ow)] for p in range(oh)]
-        draw_matrix(ax, dout, title="upstream ∂E/∂b", fill=fill, fontsize=font,
-                    xlabel=None, ylabel="output row")
-        k += 1
-
-    left = outer[0, 0]
-    if side_h > grid_h:  # centre the panels vertically rather than spreading them out
-        pad = (side_h - grid_h) / 2
-        left = left.subgridspec(3, 1, height_ratios=[pad, grid_h, pad], hspace=0)[1, 0]
-    grid = left.subgridspec(oh, ow, wspace=0.25, hspace=0.3)
     for p in range(oh):
         for q in range(ow):
-            ax = fig.add_subplot(grid[p, q])
+            ax = grid_axes[p * ow + q]
             color = window_color(p * ow + q)
             inside = np.zeros((h, w), dtype=bool)
             inside[p * sh : p * sh + kh, q * sw : q * sw + kw] = True
@@ -218,14 +195,28 @@ def plot_window_shares(
             if winners and len(nonzero) == 1:
                 i, j = nonzero[0]
                 outline(ax, i, j, 1, 1, "black", lw=2.0)
+    grid_axes[0].set_ylabel("row", fontsize=8)
 
-    ax = fig.add_subplot(stack[k, 0])
+    k = 0
+    if x is not None:
+        ax = side_axes[k]
+        draw_matrix(ax, x, title="input a", fontsize=font, xlabel=None, ylabel=None)
+        for p in range(oh):
+            for q in range(ow):
+                outline(ax, p * sh, q * sw, kh, kw, window_color(p * ow + q), lw=1.6)
+        k += 1
+    if dout is not None:
+        fill = [[tint(window_color(p * ow + q)) for q in range(ow)] for p in range(oh)]
+        draw_matrix(side_axes[k], dout, title=dout_title, fill=fill, fontsize=font,
+                    xlabel=None, ylabel=None)
+        k += 1
+    ax = side_axes[k]
     fill = [[UNREACHED_FILL if counts[i, j] == 0 else None for j in range(w)] for i in range(h)]
-    draw_matrix(ax, dx, title=sum_title, fill=fill, fontsize=font)
+    draw_matrix(ax, dx, title=sum_title, fill=fill, fontsize=font, xlabel=None, ylabel=None)
     for i, j in np.argwhere(counts == 0):
         hatch_cell(ax, i, j)
-    if np.any(counts == 0):
-        ax.set_xlabel("column (hatched: in no window)", fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=11)
+    if unreached:
+        fig.text(0.98, 0.06 / fig.get_figheight(), "hatched: inputs in no window, gradient 0",
+                 ha="right", va="bottom", fontsize=8.5)
+    figure_title(fig, title)
     return fig
