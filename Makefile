@@ -19,7 +19,7 @@ BROWSER_RULES_NOT_YET_ENFORCED ?= wide alt-text raw-tex
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test lint unit nbval build-clean browser pdf exercises execute bench clean help
+.PHONY: book test lint unit nbval build-clean browser pdf exercises lab status execute bench clean help
 
 help:
 	@echo "make book       build the HTML book into _build/html"
@@ -27,6 +27,9 @@ help:
 	@echo "make pdf        the whole book as one PDF, _build/pdf/book.pdf (offline, Chromium)"
 	@echo "make exercises  write the missing student notebooks into exercises/ (never overwrites;"
 	@echo "                FORCE=1 or FORCE=05_activations.ipynb replaces, after a backup)"
+	@echo "make lab        open exercises/ in JupyterLab (MyST boxes and math rendered)"
+	@echo "make status     run every exercise's check: ✓ / ✗ + hint / not started"
+	@echo "                (STATUS=\"alice/ bob/\" for a teacher's folders; CSV: STATUS_CSV=f.csv)"
 	@echo "make execute    re-execute every notebook of book/ in place (after editing one)"
 	@echo "make bench      bplib vs naive vs PyTorch, Tensor vs layers (writes book/data/bench*.json)"
 
@@ -87,6 +90,15 @@ test: lint unit nbval build-clean browser pdf
 # (each old file is moved to exercises/backups/<date>_<time>/ first: nothing is ever deleted).
 exercises: $(BOOK_STAMP)
 	$(PY) -m bplib.exercises student book/ -o exercises/$(if $(FORCE), --force$(if $(filter 1 yes all,$(FORCE)),, $(FORCE)))
+
+# JupyterLab on the student notebooks (writes the missing ones first, never overwrites any).
+lab: exercises
+	$(BIN)/jupyter lab --ServerApp.root_dir=exercises
+
+# Each student notebook runs in its own kernel; one line per exercise, a table per folder.
+STATUS ?= exercises/
+status: $(BOOK_STAMP)
+	$(PY) -m bplib.exercises status $(STATUS)$(if $(STATUS_CSV), --csv $(STATUS_CSV))
 
 execute: export OPENBLAS_NUM_THREADS := 1
 execute: $(BOOK_STAMP)

@@ -377,3 +377,18 @@ def test_plain_python_still_gets_an_exception():
     with pytest.raises(AssertionError):
         check.grad_log_xy(lambda x, y: (0.0, 0.0))
     assert sys.modules["bplib.exercises"].ExerciseFailed is ExerciseFailed
+
+
+def test_a_def_line_that_does_not_match_the_exercise():
+    """What a student notebook older than the exercise's new signature meets (8.2 took a
+    stride): the check names the arguments it passes."""
+
+    def maxpool_backward(x, dout, k):
+        raise NotImplementedError
+
+    with pytest.raises(ExerciseFailed) as info:
+        check.maxpool_backward(maxpool_backward)
+    text = str(info.value)
+    assert "raised TypeError: " in text and "unexpected keyword argument 's'" in text
+    assert "the check calls maxpool_backward(x=…, dout=…, k=…, s=…)" in text
+    assert "`make exercises` tells you" in text

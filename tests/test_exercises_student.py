@@ -271,10 +271,11 @@ def test_a_chapter_changed_in_the_book_is_reported_and_kept(tmp_path, capsys):
     assert (out / "01_demo.ipynb").read_bytes() == mine
     assert exercises_main(["student", str(book), "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "01_demo.ipynb: the book's version changed since your copy was written (you have " \
-        "edited your copy)" in text
-    assert "(you have not edited your copy)" in text
-    assert f"--force 01_demo.ipynb (your copy is moved to {out}/backups/ first)" in text
+    assert "note: the book changed 2 chapter(s) since your copy was written:" in text
+    assert "  01_demo.ipynb: you have edited your copy" in text
+    assert "  02_more.ipynb: you have not edited your copy" in text
+    assert f"  To get the new one (your copy is moved to {out}/backups/ first):" in text
+    assert f"-o {out} --force 01_demo.ipynb" in text
 
 
 def test_the_make_command_is_suggested_for_the_usual_folders(tmp_path, monkeypatch, capsys):
@@ -286,7 +287,7 @@ def test_the_make_command_is_suggested_for_the_usual_folders(tmp_path, monkeypat
     (book / "02_more.ipynb").write_text(json.dumps(nb))
     capsys.readouterr()
     assert exercises_main(["student", "book/", "-o", "exercises/"]) == 0
-    assert "To get the new one: make exercises FORCE=02_more.ipynb" in capsys.readouterr().out
+    assert "\n    make exercises FORCE=02_more.ipynb\n" in capsys.readouterr().out
 
 
 def test_force_backs_up_the_old_notebook_first(tmp_path):

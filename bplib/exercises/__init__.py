@@ -9,8 +9,11 @@ In a chapter notebook an exercise is three cells:
 
 A check (see ``bplib.exercises._harness``) runs the reader's function on many random cases
 against a reference and, on failure, names the case, what was expected, what came, and a hint
-aimed at the typical mistake, never the answer. ``python -m bplib.exercises student book/ -o
-exercises/`` writes the student notebooks (:mod:`bplib.exercises.student`).
+aimed at the typical mistake, never the answer; in Jupyter that message is all it shows.
+``python -m bplib.exercises student book/ -o exercises/`` writes the student notebooks that
+are missing (:mod:`bplib.exercises.student`; it never overwrites one), and ``python -m
+bplib.exercises status exercises/`` runs their checks and prints ✓ / ✗ + hint / not started
+per exercise (``bplib.exercises.status``).
 
 The checks of chapter NN live in ``bplib/exercises/chNN.py``; ``bplib.exercises.check``
 gathers them all, so notebooks only ``from bplib.exercises import check``.

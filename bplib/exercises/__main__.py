@@ -2,6 +2,8 @@
 
 python -m bplib.exercises student book/ -o exercises/ [--force [NOTEBOOK ...]]
     write the student notebooks that are missing (never overwrites: --force backs up first)
+python -m bplib.exercises status exercises/ [MORE_FOLDERS ...] [--csv FILE]
+    run every student notebook's checks and print ✓ / ✗ + hint / not started per exercise
 """
 
 from __future__ import annotations
@@ -57,18 +59,21 @@ def print_report(report: StudentReport, sources: list[Path]) -> None:
             f"replaced {path.relative_to(out)} by the book's current version; your copy is "
             f"in {backup}"
         )
-    for path, edited in report.changed_in_book:
-        name = path.name
-        whose = {
-            True: "you have edited your copy",
-            False: "you have not edited your copy",
-            None: "written by an earlier version of this command",
-        }[edited]
-        print(
-            f"note: {name}: the book's version changed since your copy was written ({whose}). "
-            f"To get the new one: {_force_command(out, sources, name)} "
-            f"(your copy is moved to {out}/backups/ first)."
-        )
+    if report.changed_in_book:
+        count = len(report.changed_in_book)
+        print(f"note: the book changed {count} chapter(s) since your copy was written:")
+        for path, edited in report.changed_in_book:
+            whose = {
+                True: "you have edited your copy",
+                False: "you have not edited your copy",
+                None: "written by an earlier version of this command",
+            }[edited]
+            print(f"  {path.relative_to(out)}: {whose}")
+        names = " ".join(str(p.relative_to(out)) for p, _ in report.changed_in_book[:1])
+        print(f"  To get the new one (your copy is moved to {out}/backups/ first):")
+        print(f"    {_force_command(out, sources, names)}")
+        if count > 1:
+            print("  (name one chapter or several; FORCE=1 / --force alone replaces them all)")
     if report.support_differs:
         shown = ", ".join(str(p.relative_to(out)) for p in report.support_differs[:3])
         print(
@@ -88,6 +93,12 @@ def _student(args) -> int:
         return 2
     print_report(report, args.sources)
     return 0
+
+
+def _status(args) -> int:
+    from bplib.exercises.status import main_status
+
+    return main_status(args.folders, csv_path=args.csv, timeout=args.timeout, full=args.full)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,8 +127,24 @@ def main(argv: list[str] | None = None) -> int:
         help="replace these existing notebooks (all if none named) by the book's version; "
         "each old file is moved to OUT/backups/<date>_<time>/ first",
     )
+    status = sub.add_parser(
+        "status", help="run the student notebooks' checks; print a table of the exercises"
+    )
+    status.add_argument("folders", nargs="+", type=Path, help="folders of student notebooks")
+    status.add_argument("--csv", type=Path, help="also write the table to this CSV file")
+    status.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds a cell may run before it is stopped (default 300)",
+    )
+    status.add_argument(
+        "--full",
+        action="store_true",
+        help="run every cell of each notebook (default: the exercises and what they use)",
+    )
     args = parser.parse_args(argv)
-    return _student(args)
+    return _student(args) if args.command == "student" else _status(args)
 
 
 if __name__ == "__main__":

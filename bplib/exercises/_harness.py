@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import signal
 import sys
 import textwrap
@@ -41,7 +42,7 @@ import numpy as np
 
 #: Seconds one case may take before the check stops it (the cases are small: a right answer
 #: takes milliseconds).
-CASE_TIME_LIMIT = 5.0
+CASE_TIME_LIMIT = float(os.environ.get("BPLIB_CASE_TIME_LIMIT", "5"))
 #: Lines (and characters) of the reader's own prints shown per check; the rest is counted.
 PRINT_LIMIT_LINES = 30
 PRINT_LIMIT_CHARS = 4000
@@ -800,6 +801,15 @@ def call_student(
             if len(message) > 160:
                 message = message[:157] + "…"
             hint = _crash_hint(exc)
+            if isinstance(exc, TypeError) and not line and "argument" in message:
+                # the call itself failed: the def line does not match the exercise's signature
+                name = getattr(user_fn, "__name__", "your function")
+                call = f"{name}({', '.join(f'{k}=…' for k in kwargs)})"
+                hint = (
+                    f"the check calls {call}: make the def line take exactly these arguments. "
+                    "(A notebook older than the book? `make exercises` tells you, and how to "
+                    "get the new one.)"
+                )
             raise ExerciseFailed(
                 "\n".join(
                     [
