@@ -392,3 +392,13 @@ def test_a_def_line_that_does_not_match_the_exercise():
     assert "raised TypeError: " in text and "unexpected keyword argument 's'" in text
     assert "the check calls maxpool_backward(x=…, dout=…, k=…, s=…)" in text
     assert "`make exercises` tells you" in text
+
+
+def test_an_index_past_the_end_gets_the_index_hint():
+    def off_by_one(x):
+        values = [2 * x]
+        return values[1]
+
+    text = message(off_by_one)
+    assert "raised IndexError: list index out of range" in text
+    assert "an index runs past the end of an array" in text

@@ -735,6 +735,8 @@ _SHAPE_ERROR_HINT = (
 def _crash_hint(exc: BaseException) -> str:
     name = type(exc).__name__
     text = str(exc)
+    if name in _CRASH_HINTS:
+        return _CRASH_HINTS[name]
     if "broadcast" in text or "matmul" in text or "shapes" in text or "size" in text:
         return _SHAPE_ERROR_HINT
     if "empty" in text:

@@ -33,6 +33,7 @@ import numpy as np
 from bplib.exercises._harness import (
     ExerciseFailed,
     Hint,
+    _tolerance,
     call_student,
     check_function_cases,
     report_pass,
@@ -89,7 +90,10 @@ def _status(got, expected) -> tuple[str, float]:
     diff = float(np.max(np.abs(g - e), initial=0.0))
     if diff == 0.0:
         return "exact", 0.0
-    if np.allclose(g, e, rtol=RTOL, atol=ATOL):
+    # a float32 answer is compared with float32's precision, as every check does
+    scale = float(np.max(np.abs(e), initial=1.0))
+    rtol, atol = _tolerance(np.asarray(got).dtype, RTOL, ATOL, scale)
+    if np.allclose(g, e, rtol=rtol, atol=atol):
         return "close", diff
     return "wrong", diff
 
