@@ -53,3 +53,13 @@ def test_the_pdf_text_check_flags_a_missing_title_and_raw_tex():
     assert any("Appendix A. Errata" in p for p in problems)
     assert any("'$$'" in p for p in problems)
     assert any("frac" in p for p in problems)
+
+
+def test_without_poppler_ci_fails_and_a_developer_is_warned(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(book_pdf.shutil, "which", lambda tool: None)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("BPLIB_REQUIRE_BROWSER", raising=False)
+    assert book_pdf.check_pdf(tmp_path / "book.pdf") == 0
+    assert "NOT made or checked" in capsys.readouterr().err
+    monkeypatch.setenv("BPLIB_REQUIRE_BROWSER", "1")
+    assert book_pdf.check_pdf(tmp_path / "book.pdf") == 1

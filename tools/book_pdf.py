@@ -20,6 +20,7 @@ import argparse
 import base64
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -62,12 +63,25 @@ def single_page(site: Path) -> Path:
     return target
 
 
-def print_pdf(site: Path, out: Path) -> None:
+def required() -> bool:
+    return os.environ.get("BPLIB_REQUIRE_BROWSER") == "1" or bool(os.environ.get("CI"))
+
+
+def missing_tool(what: str, install: str) -> int:
+    """As in the browser check: a developer is warned and the step skipped; CI fails."""
+    banner = "!" * 78
+    print(
+        f"{banner}\n!! book_pdf: NO {what} FOUND: the PDF is NOT made or checked.\n"
+        f"!! Install it (Debian: apt-get install {install}).\n{banner}",
+        file=sys.stderr,
+    )
+    return 1 if required() else 0
+
+
+def print_pdf(site: Path, out: Path) -> int:
     bc = browser_check()
     if bc.find_chromium() is None or bc.find_chromedriver() is None:
-        sys.exit(
-            "book_pdf: Chromium and chromedriver are needed (Debian: chromium chromium-driver)"
-        )
+        return missing_tool("CHROMIUM", "chromium chromium-driver")
     page = single_page(site)
     start = time.monotonic()
     driver = bc.start_browser()
@@ -119,6 +133,7 @@ def print_pdf(site: Path, out: Path) -> None:
         f"{typeset - start:.0f} s to load and typeset, "
         f"{time.monotonic() - typeset:.0f} s to print"
     )
+    return 0
 
 
 def toc_titles(root: Path = ROOT) -> list[str]:
@@ -158,10 +173,14 @@ def text_problems(text: str, titles: list[str]) -> list[str]:
 
 
 def check_pdf(pdf: Path) -> int:
-    for tool in ("pdftotext", "pdftoppm", "pdfinfo"):
+    for tool in ("pdftotext", "pdftoppm", "pdfinfo", "pdfimages"):
         if shutil.which(tool) is None:
-            print(f"book_pdf: {tool} is missing (Debian: poppler-utils)", file=sys.stderr)
-            return 1
+            return missing_tool(tool.upper(), "poppler-utils")
+    if not pdf.exists():
+        if browser_check().find_chromium() is None and not required():
+            return 0  # print_pdf said why, loudly
+        print(f"book_pdf: {pdf} does not exist; run make pdf", file=sys.stderr)
+        return 1
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
     text = subprocess.run(
@@ -169,13 +188,8 @@ def check_pdf(pdf: Path) -> int:
     ).stdout
     titles = toc_titles()
     problems = text_problems(text, titles)
-    images = (
-        subprocess.run(
-            ["pdfimages", "-list", str(pdf)], capture_output=True, text=True
-        ).stdout.splitlines()[2:]
-        if shutil.which("pdfimages")
-        else None
-    )
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True)
+    images = listing.stdout.splitlines()[2:]  # below its two header lines
     for old in pdf.parent.glob("page-*.png"):
         old.unlink()
     prefix = pdf.parent / "page"
@@ -200,13 +214,13 @@ def check_pdf(pdf: Path) -> int:
     for png in rendered:
         if blank(png):
             problems.append(f"{png.name} is blank")
-    if images is not None and not images:
+    if not images:
         problems.append("the PDF holds no image: the figures are missing")
     for problem in problems:
         print(f"FAIL {pdf}: {problem}")
-    figures = f", {len(images)} images" if images is not None else ""
     print(
-        f"book_pdf check: {pdf} has {pages} pages, {pdf.stat().st_size / 1e6:.1f} MB{figures}; "
+        f"book_pdf check: {pdf} has {pages} pages, {pdf.stat().st_size / 1e6:.1f} MB, "
+        f"{len(images)} images; "
         f"{len(titles) - sum('title not found' in p for p in problems)} of {len(titles)} titles "
         f"found; first pages rendered to {', '.join(p.name for p in rendered)}"
     )
@@ -231,8 +245,7 @@ def main(argv: list[str]) -> int:
     c.add_argument("pdf", type=Path)
     args = parser.parse_args(argv)
     if args.command == "print":
-        print_pdf(args.site, args.pdf)
-        return 0
+        return print_pdf(args.site, args.pdf)
     return check_pdf(args.pdf)
 
 
