@@ -14,7 +14,7 @@ from torch import nn
 
 
 def digits_cnn_torch(c1=16, c2=32, hidden=128):
-    """bplib.models.digits_cnn in PyTorch: (N, 1, 8, 8) -> (N, 10) logits."""
+    """bplib.models.digits_cnn in PyTorch: (N, 1, 8, 8) -> (N, 10)."""
     return nn.Sequential(
         nn.Conv2d(1, c1, 3, padding=1),  # -> (N, c1, 8, 8)
         nn.ReLU(),
@@ -37,7 +37,7 @@ def load_bplib_weights(model, state_dict):
         )
         for key, value in state_dict.items()
     }
-    model.load_state_dict(renamed)  # strict: every name and shape must match
+    model.load_state_dict(renamed)  # strict: names and shapes must match
     return model
 
 
@@ -59,6 +59,6 @@ def train_torch(model, X, y, *, epochs=16, lr=0.02, drop_at=12):
 
 
 def predict_torch(model, X):
-    """The predicted digit of each image of X (N, 1, 8, 8): the top score."""
+    """The predicted digit of each image of X (N, 1, 8, 8): top score."""
     with torch.no_grad():  # no graph to record: nothing is differentiated
         return model(X).argmax(dim=1)
