@@ -107,9 +107,13 @@ class Value:
 
     # ---- operations: forward value and local gradients, side by side -------------------------
     def __add__(self, other):
-        """z = a + b. Local gradients: ∂z/∂a = 1, ∂z/∂b = 1 (book: eq-upstream-local)."""
+        """z = a + b. Local gradients: ∂z/∂a = 1, ∂z/∂b = 1.
+
+        (book: eq-upstream-local)
+        """
         other = _coerce(other, Value, "__add__")
-        return _node(self.data + other.data, (self, other), (1.0, 1.0), "+")
+        z = self.data + other.data  # forward
+        return _node(z, (self, other), (1.0, 1.0), "+")
 
     def __sub__(self, other):
         """z = a − b. Local gradients: ∂z/∂a = 1, ∂z/∂b = −1."""
@@ -117,10 +121,14 @@ class Value:
         return _node(self.data - other.data, (self, other), (1.0, -1.0), "-")
 
     def __mul__(self, other):
-        """z = a · b. Local gradients: ∂z/∂a = b, ∂z/∂b = a (book: eq-upstream-local)."""
+        """z = a · b. Local gradients: ∂z/∂a = b, ∂z/∂b = a.
+
+        (book: eq-upstream-local)
+        """
         other = _coerce(other, Value, "__mul__")
         z = self.data * other.data  # forward
-        local = (other.data, self.data)  # ∂z/∂a = b, ∂z/∂b = a: each factor gets the other
+        # ∂z/∂a = b, ∂z/∂b = a: each factor gets the other
+        local = (other.data, self.data)
         return _node(z, (self, other), local, "*")
 
     def __truediv__(self, other):
@@ -186,28 +194,34 @@ class Value:
 
     # ---- reverse mode ------------------------------------------------------------------------
     def backward(self) -> None:
-        """Fill ``.grad`` of this node and of every node it depends on with ∂self/∂node.
+        """Set ``.grad`` of this node and all it depends on to ∂self/∂node.
 
-        Seeds ∂self/∂self = 1, then visits the nodes from this output back to the inputs, in
-        an order where a node comes only after every node that uses it (so its gradient is
-        complete before it is passed on), and applies the chain rule (book: eq-chain-single)
-        at every node, for each parent, in the form (book: eq-upstream-local):
+        Seeds ∂self/∂self = 1, then visits the nodes from this output back
+        to the inputs, in an order where a node comes only after every node
+        that uses it (so its gradient is complete before it is passed on),
+        and applies the chain rule (book: eq-chain-single) at every node,
+        for each parent, in the form (book: eq-upstream-local):
 
-            parent.grad += node.grad × ∂node/∂parent     (downstream += upstream × local)
+            parent.grad += node.grad × ∂node/∂parent
 
-        ``+=`` because a node used several times gets the sum over its paths
-        (book: eq-chain-multiple). Like PyTorch's ``.grad``, the inputs (leaves) accumulate
-        across calls: call :meth:`zero_grad` to start again. Intermediate nodes hold the
-        gradient of the latest call. The walk is iterative: no recursion limit on deep graphs.
+        i.e. downstream += upstream × local. ``+=`` because a node used
+        several times gets the sum over its paths
+        (book: eq-chain-multiple). Like PyTorch's ``.grad``, the inputs
+        (leaves) accumulate across calls: call :meth:`zero_grad` to start
+        again. Intermediate nodes hold the gradient of the latest call. The
+        walk is iterative: no recursion limit on deep graphs.
         """
         order = topological_order(self)  # inputs first, self last
         for node in order:
-            if node._parents:  # an intermediate result: its gradient belongs to this call only
+            if node._parents:
+                # an intermediate result: its gradient is this call's only
                 node.grad = 0.0
         self.grad += 1.0  # ∂self/∂self = 1: where the chain rule starts
         for node in reversed(order):  # output first, inputs last
-            for parent, local in zip(node._parents, node._local, strict=True):
-                parent.grad += node.grad * local  # downstream += upstream × local
+            pairs = zip(node._parents, node._local, strict=True)
+            for parent, local in pairs:
+                # downstream += upstream × local
+                parent.grad += node.grad * local
             _tick("backward", len(node._parents))
 
     def zero_grad(self) -> None:
@@ -319,9 +333,14 @@ class Dual:
         return _dual(self.data - other.data, self.tangent - other.tangent)
 
     def __mul__(self, other):
-        """z = a · b carries ż = b·ȧ + a·ḃ: the product rule, i.e. the chain rule forwards."""
+        """z = a · b carries ż = b·ȧ + a·ḃ: the product rule.
+
+        That is the chain rule, carried forwards.
+        """
         other = _coerce(other, Dual, "__mul__")
-        return _dual(self.data * other.data, other.data * self.tangent + self.data * other.tangent)
+        z = self.data * other.data
+        z_dot = other.data * self.tangent + self.data * other.tangent
+        return _dual(z, z_dot)
 
     def __truediv__(self, other):
         other = _coerce(other, Dual, "__truediv__")

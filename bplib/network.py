@@ -150,18 +150,22 @@ class Sequential:
         return x
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """Backpropagate ``dout = ∂L/∂out`` through the layers in reverse (book: eq-delta).
+        """Backpropagate ``dout = ∂L/∂out`` through the layers in reverse.
+
+        (book: eq-delta)
 
         Args:
-            dout: the gradient of the loss with respect to the network's output, e.g.
-                ``loss.backward()`` (N, K).
+            dout: the gradient of the loss with respect to the network's
+                output, e.g. ``loss.backward()`` (N, K).
 
         Returns:
-            dx: ∂L/∂x, of the input's shape. Every layer's ``grads`` is filled (overwritten,
-            not accumulated, unlike PyTorch's ``.grad``).
+            dx: ∂L/∂x, of the input's shape. Every layer's ``grads`` is
+            filled (overwritten, not accumulated, unlike PyTorch's
+            ``.grad``).
 
-        Raises ``RuntimeError`` if a layer ran ``forward`` again since this Sequential's
-        forward (e.g. it is shared with another model): its cache would belong to that call.
+        Raises ``RuntimeError`` if a layer ran ``forward`` again since this
+        Sequential's forward (e.g. it is shared with another model): its
+        cache would belong to that call.
         """
         self._check_caches_are_ours()
         for i in range(len(self.layers) - 1, -1, -1):

@@ -125,28 +125,35 @@ class SGD:
     def step(self) -> None:
         """Move every parameter one step against its gradient, in place.
 
-        ``v ← μ v + g``, ``p ← p − lr · v`` (book: eq-sgd-momentum; with μ = 0 it is the plain
-        step eq-gd-step).
+        ``v ← μ v + g``, ``p ← p − lr · v`` (book: eq-sgd-momentum; with
+        μ = 0 it is the plain step eq-gd-step).
         """
-        _check_each_array_once(self.params, where="SGD.step", thorough=False)
+        _check_each_array_once(
+            self.params, where="SGD.step", thorough=False
+        )
         for i, p in enumerate(self.params):
             name = f"{type(p.layer).__name__}.{p.key}"
             grad = p.grad
             if grad is None:
                 raise RuntimeError(
-                    f"SGD.step: {name} has no gradient yet. Run the backward pass first: "
-                    f"model.backward(loss.backward()), then optimizer.step()."
+                    f"SGD.step: {name} has no gradient yet. "
+                    "Run the backward pass first: "
+                    "model.backward(loss.backward()), "
+                    "then optimizer.step()."
                 )
             value = p.value
             if grad.shape != value.shape:
                 raise ValueError(
-                    f"SGD.step: the gradient of {name} has shape {grad.shape} but the parameter "
-                    f"has shape {value.shape}; a gradient always has its parameter's shape."
+                    f"SGD.step: the gradient of {name} has shape "
+                    f"{grad.shape} but the parameter has shape "
+                    f"{value.shape}; a gradient always has its "
+                    "parameter's shape."
                 )
             if not np.all(np.isfinite(grad)):
                 raise ValueError(
-                    f"SGD.step: the gradient of {name} contains NaN or inf; the training has "
-                    f"diverged. Try a smaller learning rate (lr = {self.lr})."
+                    f"SGD.step: the gradient of {name} contains NaN "
+                    "or inf; the training has diverged. "
+                    f"Try a smaller learning rate (lr = {self.lr})."
                 )
             if self.momentum:
                 v = self.velocity[i]
@@ -157,7 +164,8 @@ class SGD:
                 update = v
             else:
                 update = grad
-            value -= self.lr * update  # in place: the layer's own array changes
+            # in place: the layer's own array changes
+            value -= self.lr * update
         self.steps += 1
 
     def zero_grad(self) -> None:

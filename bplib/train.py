@@ -240,15 +240,19 @@ def train(
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         total, correct = 0.0, 0
-        for step, (xb, yb) in enumerate(batches(X_train, y_train, batch_size, rng=rng)):
+        for step, (xb, yb) in enumerate(
+            batches(X_train, y_train, batch_size, rng=rng)
+        ):
             out = model.forward(xb)
             value = loss_fn.forward(out, yb)
             if not np.isfinite(value):
                 raise FloatingPointError(
-                    f"{where}: the loss is {value} at epoch {epoch}, batch {step}: training "
-                    f"diverged. Try a smaller learning rate."
+                    f"{where}: the loss is {value} at epoch {epoch}, "
+                    f"batch {step}: training diverged. "
+                    "Try a smaller learning rate."
                 )
-            # No zero_grad: bplib's backward overwrites grads (PyTorch's accumulates).
+            # No zero_grad: bplib's backward overwrites grads
+            # (PyTorch's accumulates).
             model.backward(loss_fn.backward())
             optimizer.step()
             total += value * _batch_weight(loss_fn, xb.shape[0])

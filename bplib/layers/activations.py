@@ -52,7 +52,10 @@ class ReLU(_Elementwise):
         return self._store(self._keep(x), np.maximum(x, 0))  # x copied unless read-only
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """``dx = dout ⊙ 1[x > 0]`` (book: eq-relu-grad): the gradient passes where x > 0."""
+        """``dx = dout ⊙ 1[x > 0]``: the gradient passes where x > 0.
+
+        (book: eq-relu-grad)
+        """
         x = self._start_backward(dout)
         return (dout * (x > 0)).astype(x.dtype, copy=False)
 
@@ -62,7 +65,7 @@ class Sigmoid(_Elementwise):
 
     Derivative: ``σ'(x) = σ(x)(1 − σ(x))``, computed from the stored output, so backward needs
     no exponential. Stable for any finite x: ``e^{-x}`` overflows for x < −709 in float64, so
-    the forward pass only ever exponentiates ``−|x|``:
+    the forward pass only ever exponentiates ``−|x|``::
 
         σ(x) = 1 / (1 + e^{−|x|})         for x >= 0
         σ(x) = e^{−|x|} / (1 + e^{−|x|})  for x < 0
@@ -125,6 +128,9 @@ class Sign(_Elementwise):
         return self._store((x.shape, x.dtype), np.sign(x))  # backward needs no values
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """``dx = dout ⊙ 0 = 0`` (book: eq-sign-grad): the derivative is 0 almost everywhere."""
+        """``dx = dout ⊙ 0 = 0``: the derivative is 0 almost everywhere.
+
+        (book: eq-sign-grad)
+        """
         shape, dtype = self._start_backward(dout)
         return np.zeros(shape, dtype=dtype)

@@ -65,47 +65,53 @@ class Parameter(NamedTuple):
 
 
 class Layer:
-    """Base class: parameter bookkeeping, the cache, and the checks shared by all layers."""
+    """Base class: parameter bookkeeping, the cache, the shared checks."""
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.cache = None
         self._out_shape: tuple | None = None
-        self._forward_calls = 0  # lets Sequential.backward see a forward made in between
+        # lets Sequential.backward see a forward made in between
+        self._forward_calls = 0
 
-    # --- the contract -------------------------------------------------------------------
-    def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    # --- the contract -----------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError  # abstract
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def backward(self, dout: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError  # abstract
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 
-    # --- helpers for subclasses ---------------------------------------------------------
+    # --- helpers for subclasses -------------------------------------
     @property
     def name(self) -> str:
         return type(self).__name__
 
     def _check_input(self, x, name: str = "input") -> np.ndarray:
-        return check_float_array(x, where=f"{self.name}.forward", name=name)
+        where = f"{self.name}.forward"
+        return check_float_array(x, where=where, name=name)
 
     def _start_backward(self, dout):
-        """Check that forward ran and that ``dout`` has the output's exact shape."""
+        """Check that forward ran and ``dout`` has the output's shape."""
+        where = f"{self.name}.backward"
         if self.cache is None:
             raise RuntimeError(
-                f"{self.name}.backward was called before {self.name}.forward: "
-                f"backward needs the values that forward stores. Call forward(x) first."
+                f"{where} was called before {self.name}.forward: "
+                "backward needs the values that forward stores. "
+                "Call forward(x) first."
             )
-        check_float_array(dout, where=f"{self.name}.backward", name="dout")
+        check_float_array(dout, where=where, name="dout")
         if self._out_shape is not None:
-            check_same_shape(dout, self._out_shape, where=f"{self.name}.backward", name="dout")
+            check_same_shape(
+                dout, self._out_shape, where=where, name="dout"
+            )
         return self.cache
 
     def _store(self, cache, out: np.ndarray) -> np.ndarray:
-        """Keep ``cache`` for backward and remember the output shape ``dout`` must have."""
+        """Keep ``cache`` for backward, and the shape of ``dout``."""
         self.cache = cache
         self._out_shape = out.shape
         self._forward_calls = getattr(self, "_forward_calls", 0) + 1
@@ -113,11 +119,12 @@ class Layer:
 
     @staticmethod
     def _keep(x: np.ndarray) -> np.ndarray:
-        """``x`` for the cache: itself if nobody can write to it, else a copy.
+        """``x`` for the cache: itself if nobody can edit it, or a copy.
 
-        Nobody can write to ``x`` when it is read-only and so is every array whose memory it
-        views (numpy then refuses to make a writable view of it): the read-only output of a
-        layer that keeps its output. Anything else may be edited in place by its owner before
+        Nobody can write to ``x`` when it is read-only and so is every
+        array whose memory it views (numpy then refuses to make a writable
+        view of it): the read-only output of a layer that keeps its output.
+        Anything else may be edited in place by its owner before
         ``backward``, and is copied.
         """
         base = x
@@ -129,32 +136,39 @@ class Layer:
 
     @staticmethod
     def _frozen(out: np.ndarray) -> np.ndarray:
-        """``out`` made read-only, for a layer that keeps its own output in its cache."""
+        """``out`` made read-only, for a layer that caches its output."""
         out.flags.writeable = False
         return out
 
     def zero_grad(self) -> None:
-        """Set every gradient to zero (``grads`` keeps the keys of ``params``)."""
+        """Set every gradient to zero (with the keys of ``params``)."""
         for key, value in self.params.items():
             self.grads[key] = np.zeros_like(value)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter, ``{"W": array, "b": array}`` (PyTorch: ``state_dict``)."""
+        """A copy of every parameter, ``{"W": array, "b": array}``.
+
+        (PyTorch: ``state_dict``)
+        """
         return {key: value.copy() for key, value in self.params.items()}
 
     def load_state_dict(self, state: dict) -> None:
-        """Copy ``state[key]`` into each parameter, in place, after checking every entry.
+        """Copy ``state[key]`` into each parameter, in place, after checks.
 
-        The keys must be those of ``params``; each entry a float32/float64 array of the
-        parameter's shape with finite values (cast to the parameter's dtype). If one entry is
-        wrong, nothing is written and the error names it, with what was expected and what came.
+        The keys must be those of ``params``; each entry a float32/float64
+        array of the parameter's shape with finite values (cast to the
+        parameter's dtype). If one entry is wrong, nothing is written and
+        the error names it, with what was expected and what came.
         """
-        checked = check_state_dict(state, self.params, where=f"{self.name}.load_state_dict")
+        where = f"{self.name}.load_state_dict"
+        checked = check_state_dict(state, self.params, where=where)
         for key, value in checked.items():
             self.params[key][...] = value
 
     def parameters(self):
-        """Yield a :class:`~bplib.layers.Parameter` (a ``(layer, key)`` pair) per ``params`` entry.
+        """Yield a :class:`~bplib.layers.Parameter` per ``params`` entry.
+
+        A ``Parameter`` is a ``(layer, key)`` pair.
 
         See :meth:`bplib.network.Sequential.parameters`.
         """
@@ -162,7 +176,10 @@ class Layer:
             yield Parameter(self, key)
 
     def named_parameters(self):
-        """Yield ``(key, array)`` for each parameter, e.g. ``("W", W)`` (PyTorch: ``weight``)."""
+        """Yield ``(key, array)`` per parameter, e.g. ``("W", W)``.
+
+        (PyTorch: ``weight``)
+        """
         yield from self.params.items()
 
     def extra_repr(self) -> str:

@@ -67,7 +67,7 @@ def _pad(x, ph, pw):
 
 
 def conv2d_forward_naive(x, W, b, stride=1, padding=0):
-    """Convolution (cross-correlation) with explicit loops (book: eq-conv-forward).
+    """Convolution (cross-correlation) with explicit loops (book: eq-conv-forward)::
 
         out[n, f, p, q] = b[f] + Σ_{c, i, j} W[f, c, i, j] · xp[n, c, p·S + i, q·S + j]
 
@@ -121,8 +121,9 @@ def conv2d_backward_naive(dout, x, W, stride=1, padding=0):
         dxp[n, c, h, w] = Σ over (f, p, q, i, j) with p·S + i = h, q·S + j = w of
                           dout[n, f, p, q] · W[f, c, i, j]                    (eq-conv-grad-x)
 
-    (for [002] Explication's example, ∂E/∂k_ij = Σ_{p,q} ∂E/∂c_pq · a_{p+i, q+j}), and dx is dxp
-    without its padding. Rows/columns no window covers get 0.
+    (for [002] Explication's example,
+    ``∂E/∂k_ij = Σ_{p,q} ∂E/∂c_pq · a_{p+i, q+j}``), and dx is dxp without
+    its padding. Rows/columns no window covers get 0.
 
     Args:
         dout: (N, F, OH, OW) upstream gradient.

@@ -90,27 +90,31 @@ class Linear(Layer):
         return self._store((self._keep(x), W), out)  # x copied unless nobody can edit it
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """Gradients of the affine map (book: eq-grad-W, eq-grad-b, eq-grad-h).
+        """Affine map gradients (book: eq-grad-W, eq-grad-b, eq-grad-h).
 
         With ``δ = dout`` (N, M), one row per example (book: eq-delta)::
 
-            dW = δᵀ x        (M, N) @ (N, D) -> (M, D): the per-example outer products δ_n x_nᵀ,
-                             summed over the batch
-            db = Σ_n δ_n     (M,): the bias touches every example with weight 1
-            dx = δ W         (N, M) @ (M, D) -> (N, D): [001] Pierret's ∇h = Wᵀδ, one row per
-                             example (book: eq-affine-lemma)
+            dW = δᵀ x     (M, N) @ (N, D) -> (M, D): the per-example
+                          outer products δ_n x_nᵀ, summed over the batch
+            db = Σ_n δ_n  (M,): the bias touches every example with
+                          weight 1
+            dx = δ W      (N, M) @ (M, D) -> (N, D): [001] Pierret's
+                          ∇h = Wᵀδ, one row per example
+                          (book: eq-affine-lemma)
 
         Args:
             dout: (N, M) upstream gradient ∂L/∂out.
 
         Returns:
-            dx: (N, D) = ∂L/∂x; also sets ``grads["W"]`` (M, D) and ``grads["b"]`` (M,) in the
-            parameters' dtype.
+            dx: (N, D) = ∂L/∂x; also sets ``grads["W"]`` (M, D) and
+            ``grads["b"]`` (M,) in the parameters' dtype.
         """
         x, W = self._start_backward(dout)
         dout = dout.astype(x.dtype, copy=False)
-        self.grads["W"] = (dout.T @ x).astype(self.params["W"].dtype, copy=False)
-        self.grads["b"] = dout.sum(axis=0).astype(self.params["b"].dtype, copy=False)
+        dW = dout.T @ x  # (M, N) @ (N, D) -> (M, D)
+        db = dout.sum(axis=0)  # (N, M) -> (M,)
+        self.grads["W"] = dW.astype(self.params["W"].dtype, copy=False)
+        self.grads["b"] = db.astype(self.params["b"].dtype, copy=False)
         return dout @ W
 
     def extra_repr(self) -> str:

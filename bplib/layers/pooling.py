@@ -54,7 +54,7 @@ def _kernel_stride(kernel_size, stride, where):
 
 
 def avgpool2d_forward_naive(x, kernel_size, stride=None):
-    """Average pooling with explicit loops (book: eq-avgpool).
+    """Average pooling with explicit loops (book: eq-avgpool)::
 
         out[n, c, p, q] = 1/(KH·KW) · Σ_{i<KH, j<KW} x[n, c, p·S + i, q·S + j]
 
@@ -116,7 +116,7 @@ def avgpool2d_backward_naive(dout, x_shape, kernel_size, stride=None):
 
 
 def maxpool2d_forward_naive(x, kernel_size, stride=None):
-    """Max pooling with explicit loops (book: eq-maxpool).
+    """Max pooling with explicit loops (book: eq-maxpool)::
 
         out[n, c, p, q] = max_{i<KH, j<KW} x[n, c, p·S + i, q·S + j]
 
