@@ -33,8 +33,9 @@ Exceptions live in the page, never here: a page may hold one visible admonition 
 backquotes and says why, e.g. "The table of §A.3 is wider than the column (rule ``wide``) because
 …". Those rules are then reported as exempt on that page only.
 
-``--not-enforced`` (the Makefile's ``BROWSER_RULES_NOT_YET_ENFORCED``) lists rules that are
-reported (``todo``) but do not fail the check yet, while the pages of the book are being fixed.
+``--not-enforced`` (the Makefile's ``BROWSER_RULES_NOT_YET_ENFORCED``, empty now: the book
+passes every rule) lists rules that are reported (``todo``) but do not fail the check yet, for
+the time it takes to fix the pages a newly added rule finds.
 ``--report FILE`` also writes every problem, page by page, to FILE.
 
 Without Chromium it says so loudly and runs only the file checks (exit 0), unless the environment
