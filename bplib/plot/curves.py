@@ -1,4 +1,4 @@
-"""Training curves, kernels, feature maps and confusion matrices (chapters 6 and 9).
+"""Training curves, kernels, feature maps and confusion matrices (chapters 6 and 10).
 
 Each function draws one figure and returns the matplotlib ``Figure`` (show it with
 ``plt.show()``, save it with ``fig.savefig``); every axis is labelled and every figure titled.
