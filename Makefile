@@ -93,8 +93,10 @@ exercises: $(BOOK_STAMP)
 	$(PY) -m bplib.exercises student book/ -o exercises/$(if $(FORCE), --force$(if $(filter 1 yes all,$(FORCE)),, $(FORCE)))
 
 # JupyterLab on the student notebooks (writes the missing ones first, never overwrites any).
+# Jupyter refuses to start as root (a container, a VM's only user) unless told it may.
+LAB_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 lab: exercises
-	$(BIN)/jupyter lab --ServerApp.root_dir=exercises
+	$(BIN)/jupyter lab --ServerApp.root_dir=exercises $(LAB_ROOT)
 
 # Each student notebook runs in its own kernel; one line per exercise, a table per folder.
 STATUS ?= exercises/
