@@ -339,3 +339,18 @@ def test_backward_before_forward_and_wrong_dout(rng):
         layer.backward(np.zeros((1, 3, 3, 3)))
     with pytest.raises(ValueError, match="Conv2d.backward.*NaN"):
         layer.backward(np.full((1, 2, 3, 3), np.nan))
+
+
+def test_a_W_edited_in_place_between_forward_and_backward_is_refused(rng):
+    layer = Conv2d(2, 3, 3, padding=1, rng=rng)
+    x = rng.standard_normal((2, 2, 5, 5))
+    dout = rng.standard_normal((2, 3, 5, 5))
+    layer.forward(x)
+    reference = layer.backward(dout)
+    layer.forward(x)
+    layer.params["W"][1, 0, 2, 2] += 1e-9
+    with pytest.raises(RuntimeError, match=r"Conv2d.backward: params\['W'\] was changed"):
+        layer.backward(dout)
+    layer.params["W"][1, 0, 2, 2] -= 1e-9
+    layer.forward(x)
+    np.testing.assert_allclose(layer.backward(dout), reference, rtol=1e-13, atol=1e-15)

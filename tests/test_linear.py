@@ -206,3 +206,29 @@ def test_bad_constructor_arguments(args, kwargs, exc, words):
     with pytest.raises(exc, match="Linear") as info:
         Linear(*args, **kwargs)
     assert words in str(info.value)
+
+
+def test_a_W_edited_in_place_between_forward_and_backward_is_refused(rng):
+    """dx = δ W needs the W that forward used; the cache keeps W itself, so an edit is refused."""
+    layer = Linear(4, 3, rng=rng)
+    x, dout = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+    for edit in (lambda W: W.__setitem__((0, 0), W[0, 0] + 1e-9),
+                 lambda W: W.__imul__(2.0)):
+        layer.forward(x)
+        edit(layer.params["W"])
+        with pytest.raises(RuntimeError, match=r"Linear.backward: params\['W'\] was changed "
+                                               r"in place after forward"):
+            layer.backward(dout)
+        layer.forward(x)  # forward again: backward is right again
+        np.testing.assert_allclose(layer.backward(dout), dout @ layer.params["W"], rtol=1e-14)
+    # a step after backward (the optimizer's order) is what the rule allows
+    layer.forward(x)
+    layer.backward(dout)
+    layer.params["W"] -= 0.1 * layer.grads["W"]
+    # float32 input: the cache keeps W cast to float32, a copy nobody else holds, so dx is
+    # that of forward's weights whatever happens to params["W"] afterwards
+    x32, dout32 = x.astype(np.float32), dout.astype(np.float32)
+    layer.forward(x32)
+    expected = dout32 @ layer.params["W"].astype(np.float32)
+    layer.params["W"] *= 3.0
+    np.testing.assert_array_equal(layer.backward(dout32), expected)

@@ -134,6 +134,26 @@ class Layer:
             base = base.base
         return x
 
+    def _remember_weights(self, W: np.ndarray) -> np.ndarray:
+        """Note the weights ``W`` that forward used and the cache keeps, for backward's check.
+
+        The cache keeps ``W`` itself, not a copy (chapters 3 and 11 measure what a layer keeps,
+        and a copy per forward would add the weights to it). A fingerprint of its bits is
+        enough to see whether it was edited in place before backward, which would make
+        ``dx = δ W`` use other weights than the forward pass: backward then refuses.
+        """
+        self._weights_seen = _fingerprint(W)
+        return W
+
+    def _check_weights_unchanged(self, W: np.ndarray, key: str = "W") -> None:
+        if _fingerprint(W) != getattr(self, "_weights_seen", None):
+            raise RuntimeError(
+                f"{self.name}.backward: params[{key!r}] was changed in place after forward. "
+                f"backward computes dx with the {key} that forward used, and that array has "
+                f"changed since, so dx would mix two different weights. Change the parameters "
+                f"after backward (as SGD.step does), or run forward again before backward."
+            )
+
     @staticmethod
     def _frozen(out: np.ndarray) -> np.ndarray:
         """``out`` made read-only, for a layer that caches its output."""
@@ -187,3 +207,14 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"{self.name}({self.extra_repr()})"
+
+
+def _fingerprint(array: np.ndarray) -> tuple:
+    """A cheap exact summary of an array's bits: any one entry changed changes it.
+
+    The XOR of the entries' bit patterns (plus the shape and dtype). Reading the array once
+    costs a few per cent of the forward pass that uses it; no copy is kept.
+    """
+    flat = np.ascontiguousarray(array).reshape(-1)
+    bits = flat.view(np.uint64 if flat.dtype.itemsize == 8 else np.uint32)
+    return array.shape, array.dtype.str, int(np.bitwise_xor.reduce(bits)) if bits.size else 0

@@ -447,7 +447,8 @@ class Conv2d(Layer):
         Computed in x's dtype: the parameters are cast for the product only (read from
         ``params`` at every call, so a finite-difference check that perturbs ``params["W"]``
         in place sees its effect). The cache shares no memory with x; it keeps ``W`` itself,
-        so change the parameters after backward (as an optimizer does), not before.
+        so change the parameters after backward (as an optimizer does), not before: backward
+        refuses, with a RuntimeError, a W edited in place since forward.
         """
         x = self._check_input(x)
         check_nchw(x, where="Conv2d.forward", channels=self.in_channels,
@@ -457,6 +458,7 @@ class Conv2d(Layer):
         W = self.params["W"].astype(x.dtype, copy=False)
         b = self.params["b"].astype(x.dtype, copy=False)
         out, cache = conv2d_forward(x, W, b, self.stride, self.padding)
+        self._remember_weights(W)  # backward refuses a W edited in place since
         return self._store(cache, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -465,6 +467,7 @@ class Conv2d(Layer):
         Sets ``grads["W"]`` (F, C, KH, KW) and ``grads["b"]`` (F,) in the parameters' dtype.
         """
         cache = self._start_backward(dout)
+        self._check_weights_unchanged(cache[1])
         dout = dout.astype(cache[0].dtype, copy=False)  # compute in the input's dtype
         dx, dW, db = conv2d_backward(dout, cache)
         self.grads["W"] = dW.astype(self.params["W"].dtype, copy=False)

@@ -65,7 +65,8 @@ class Linear(Layer):
                 input gives a float32 output (the parameters are cast for the product only).
                 The cache keeps a copy of x (none when x is read-only, e.g. the output of a
                 Tanh): editing x in place afterwards does not change what backward computes.
-                W is not copied: change the parameters after backward, not before.
+                W is not copied: change the parameters after backward, not before (backward
+                refuses, with a RuntimeError, a W edited in place since forward).
 
         Returns:
             out: (N, M), ``out[n, j] = Σ_i x[n, i] W[j, i] + b[j]``.
@@ -87,7 +88,8 @@ class Linear(Layer):
         W = self.params["W"].astype(x.dtype, copy=False)
         b = self.params["b"].astype(x.dtype, copy=False)
         out = x @ W.T + b  # (N, D) @ (D, M) + (M,) -> (N, M); b broadcasts over the rows
-        return self._store((self._keep(x), W), out)  # x copied unless nobody can edit it
+        # x copied unless nobody can edit it; W kept as it is, its edits refused in backward
+        return self._store((self._keep(x), self._remember_weights(W)), out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Affine map gradients (book: eq-grad-W, eq-grad-b, eq-grad-h).
@@ -110,6 +112,7 @@ class Linear(Layer):
             ``grads["b"]`` (M,) in the parameters' dtype.
         """
         x, W = self._start_backward(dout)
+        self._check_weights_unchanged(W)
         dout = dout.astype(x.dtype, copy=False)
         dW = dout.T @ x  # (M, N) @ (N, D) -> (M, D)
         db = dout.sum(axis=0)  # (N, M) -> (M,)
