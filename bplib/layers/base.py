@@ -134,26 +134,6 @@ class Layer:
             base = base.base
         return x
 
-    def _remember_weights(self, W: np.ndarray) -> np.ndarray:
-        """Note the weights ``W`` that forward used and the cache keeps, for backward's check.
-
-        The cache keeps ``W`` itself, not a copy (chapters 3 and 11 measure what a layer keeps,
-        and a copy per forward would add the weights to it). A fingerprint of its bits is
-        enough to see whether it was edited in place before backward, which would make
-        ``dx = δ W`` use other weights than the forward pass: backward then refuses.
-        """
-        self._weights_seen = _fingerprint(W)
-        return W
-
-    def _check_weights_unchanged(self, W: np.ndarray, key: str = "W") -> None:
-        if _fingerprint(W) != getattr(self, "_weights_seen", None):
-            raise RuntimeError(
-                f"{self.name}.backward: params[{key!r}] was changed in place after forward. "
-                f"backward computes dx with the {key} that forward used, and that array has "
-                f"changed since, so dx would mix two different weights. Change the parameters "
-                f"after backward (as SGD.step does), or run forward again before backward."
-            )
-
     @staticmethod
     def _frozen(out: np.ndarray) -> np.ndarray:
         """``out`` made read-only, for a layer that caches its output."""
@@ -207,6 +187,30 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"{self.name}({self.extra_repr()})"
+
+
+
+def remember_weights(layer: Layer, W: np.ndarray) -> np.ndarray:
+    """Note the weights ``W`` that ``layer.forward`` used and its cache keeps; return ``W``.
+
+    The cache keeps ``W`` itself, not a copy (chapters 3 and 11 measure what a layer keeps,
+    and a copy per forward would add the weights to it). A fingerprint of its bits is enough
+    to see, in :func:`check_weights_unchanged`, whether it was edited in place before
+    backward, which would make ``dx = δ W`` use other weights than the forward pass did.
+    """
+    layer._weights_seen = _fingerprint(W)
+    return W
+
+
+def check_weights_unchanged(layer: Layer, W: np.ndarray, key: str = "W") -> None:
+    """Refuse, in ``layer.backward``, weights edited in place since ``layer.forward``."""
+    if _fingerprint(W) != getattr(layer, "_weights_seen", None):
+        raise RuntimeError(
+            f"{layer.name}.backward: params[{key!r}] was changed in place after forward. "
+            f"backward computes dx with the {key} that forward used, and that array has "
+            f"changed since, so dx would mix two different weights. Change the parameters "
+            f"after backward (as SGD.step does), or run forward again before backward."
+        )
 
 
 def _fingerprint(array: np.ndarray) -> tuple:

@@ -36,7 +36,7 @@ import numpy as np
 from bplib._validate import check_positive_int, check_rng, pair
 from bplib.init import initial_weights
 from bplib.layers._windows import check_nchw, geometry, offsets, output_size
-from bplib.layers.base import Layer
+from bplib.layers.base import Layer, check_weights_unchanged, remember_weights
 
 __all__ = [
     "Conv2d",
@@ -458,7 +458,7 @@ class Conv2d(Layer):
         W = self.params["W"].astype(x.dtype, copy=False)
         b = self.params["b"].astype(x.dtype, copy=False)
         out, cache = conv2d_forward(x, W, b, self.stride, self.padding)
-        self._remember_weights(W)  # backward refuses a W edited in place since
+        remember_weights(self, W)  # backward refuses a W edited in place since
         return self._store(cache, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -467,7 +467,7 @@ class Conv2d(Layer):
         Sets ``grads["W"]`` (F, C, KH, KW) and ``grads["b"]`` (F,) in the parameters' dtype.
         """
         cache = self._start_backward(dout)
-        self._check_weights_unchanged(cache[1])
+        check_weights_unchanged(self, cache[1])
         dout = dout.astype(cache[0].dtype, copy=False)  # compute in the input's dtype
         dx, dW, db = conv2d_backward(dout, cache)
         self.grads["W"] = dW.astype(self.params["W"].dtype, copy=False)

@@ -6,7 +6,7 @@ import numpy as np
 
 from bplib._validate import check_batch, check_ndim, check_positive_int, check_rng
 from bplib.init import initial_weights
-from bplib.layers.base import Layer
+from bplib.layers.base import Layer, check_weights_unchanged, remember_weights
 
 
 class Linear(Layer):
@@ -89,7 +89,7 @@ class Linear(Layer):
         b = self.params["b"].astype(x.dtype, copy=False)
         out = x @ W.T + b  # (N, D) @ (D, M) + (M,) -> (N, M); b broadcasts over the rows
         # x copied unless nobody can edit it; W kept as it is, its edits refused in backward
-        return self._store((self._keep(x), self._remember_weights(W)), out)
+        return self._store((self._keep(x), remember_weights(self, W)), out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Affine map gradients (book: eq-grad-W, eq-grad-b, eq-grad-h).
@@ -112,7 +112,7 @@ class Linear(Layer):
             ``grads["b"]`` (M,) in the parameters' dtype.
         """
         x, W = self._start_backward(dout)
-        self._check_weights_unchanged(W)
+        check_weights_unchanged(self, W)
         dout = dout.astype(x.dtype, copy=False)
         dW = dout.T @ x  # (M, N) @ (N, D) -> (M, D)
         db = dout.sum(axis=0)  # (N, M) -> (M,)
