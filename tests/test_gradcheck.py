@@ -118,3 +118,30 @@ def test_numerical_gradient_of_a_non_contiguous_array():
     x = np.arange(6.0).reshape(2, 3).T  # (3, 2), a view with Fortran-like strides
     grad = numerical_gradient(lambda v: float((v**2).sum()), x)
     np.testing.assert_allclose(grad, 2 * x, rtol=1e-8)
+
+
+def test_a_gradient_within_the_finite_difference_noise_passes_and_says_so():
+    """Softmax on two classes: the gradient s1 s2 (d1 - d2) can be ~1e-10, where the finite
+    differences' rounding (machine eps * |L| / eps ~ 1e-10) decides the relative error. This
+    case, found by hypothesis, failed with a relative error of 4e-7 on a correct backward."""
+    from bplib.layers import Softmax
+
+    rng = np.random.default_rng(5859)
+    report = check_layer(Softmax(), 2 * rng.standard_normal((1, 2)), rng=rng)
+    assert report.ok, str(report)
+    (entry,) = report.entries
+    assert entry.relative_error > report.tol and entry.max_abs_error < 1e-9
+    assert "below the finite-difference noise" in str(report)
+
+
+def test_the_noise_floor_does_not_let_a_wrong_gradient_pass(rng):
+    from bplib.layers import Softmax
+
+    class OffBySome(Softmax):
+        def backward(self, dout):
+            return 1.001 * super().backward(dout)
+
+    x = rng.standard_normal((3, 4))
+    assert check_layer(Softmax(), x, rng=np.random.default_rng(1)).ok
+    report = check_layer(OffBySome(), x, rng=np.random.default_rng(1))
+    assert not report.ok and "noise" not in str(report), str(report)
