@@ -176,6 +176,14 @@ def test_content_wider_than_its_box_is_flagged_at_1280(driver, tmp_path, body):
     assert "wide" in rules(desktop), desktop
 
 
+def test_code_that_fits_at_1280_but_not_in_a_narrower_desktop_layout_is_flagged(driver, tmp_path):
+    # a column 60 % of the window: 768 px at 1280, 720 at 1200, 576 at 960; the code is 700 px
+    code = '<span style="display:inline-block;width:700px">x = 1</span>'
+    body = f'<div style="width:60vw"><pre style="overflow:auto">{code}</pre></div>'
+    desktop, _ = measured(driver, tmp_path, f"<section><h1>1. T</h1>{body}</section>")
+    assert [p.message.split(":")[0] for p in desktop if p.rule == "wide"] == ["at 960 px"]
+
+
 def test_on_a_phone_code_may_scroll_in_its_box_but_nothing_is_hidden(driver, tmp_path):
     code = "y = 1  # " + "a comment that is long, " * 3  # fits 1280 px, not 390 px
     scrolls = f'<div class="highlight"><pre style="overflow:auto">{code}</pre></div>'

@@ -16,9 +16,10 @@ Measured in the page's DOM, in one Chromium session (selenium), at 1280 px and a
   ``math-red``         MathJax shows an undefined macro (it draws ``\\foo`` in red);
   ``raw-tex``          TeX in the text a reader sees (``\\frac``, ``\\partial``, ``_{``, ``^{``);
   ``unterminated-math`` a ``$$`` in the text (outside math, code and outputs' ``<pre>``);
-  ``wide``             at 1280 px: a code block, output, table or display equation is wider than
-                       its box (cut, or needs sideways scrolling), or any text spills out of its
-                       column, or the page is wider than the window;
+  ``wide``             at 1280 px (and at 960 and 1200 px, the narrowest desktop layouts): a code
+                       block, output, table or display equation is wider than its box (cut, or
+                       needs sideways scrolling), or any text spills out of its column, or the
+                       page is wider than the window;
   ``phone``            at 390 px: code, outputs, tables and formulas may scroll inside their own
                        box (78 characters never fit a phone), but nothing is hidden, no prose
                        spills out of its column and nothing makes the page wider than the screen;
@@ -66,6 +67,9 @@ SKIP_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
 IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"<svg", b"<?xml", b"RIFF")
 
 DESKTOP = (1280, 900)
+# The narrowest desktop layouts: where the navigation column appears (960 px) and where the
+# page's contents column appears beside it (1200 px). The ``wide`` rule is measured there too.
+NARROW_DESKTOPS = (960, 1200)
 PHONE = (390, 844)
 RULES = (
     "offline error-output image student-link toc math math-red raw-tex unterminated-math "
@@ -487,9 +491,10 @@ def exceptions_of(driver) -> tuple[set[str], list[Problem]]:
 
 
 def check_in_browser(driver, page: Path, site: Path) -> tuple[list[Problem], list[Problem], int]:
-    """Problems at 1280 px and at 390 px (in that order) and the number of article figures.
+    """Problems on a desktop and at 390 px (in that order) and the number of article figures.
 
-    The page is loaded once at 1280 px, measured, then laid out again at 390 px and measured:
+    The page is loaded once at 1280 px, measured, laid out again at the narrow desktop widths
+    (``wide`` only) and at 390 px, and measured each time:
     MathJax's CHTML output needs no second typesetting for a new width.
     """
     driver.get("about:blank")  # so that the width change below lays out an empty page
@@ -502,6 +507,14 @@ def check_in_browser(driver, page: Path, site: Path) -> tuple[list[Problem], lis
     dom = "".join(f'<img src="{src}">' for src in sources if src)
     desktop += [p for p in check_images(page, dom, site) if p.rule == "image"]
     figures = len(driver.execute_script(IMAGES_JS))
+    for width in NARROW_DESKTOPS:
+        set_width(driver, (width, DESKTOP[1]), mobile=False)
+        settle(driver)
+        desktop += [
+            Problem(rule, f"at {width} px: {msg}")
+            for rule, msg in driver.execute_script(LAYOUT_JS, "desktop")
+            if rule == "wide"
+        ]
     set_width(driver, PHONE, mobile=True)
     settle(driver)
     phone = [
@@ -663,7 +676,8 @@ def main(argv: list[str]) -> int:
     mode = "in Chromium" if driver is not None else "statically (no Chromium)"
     summary = (
         f"browser check {mode}: {len(results) - failed} of {len(results)} pages ok "
-        f"({checked['1280']} pages at 1280 px, {checked['390']} at 390 px, "
+        f"({checked['1280']} pages at 1280 px (and at "
+        f"{' and '.join(map(str, NARROW_DESKTOPS))} px for width), {checked['390']} at 390 px, "
         f"{time.monotonic() - start:.0f} s)"
     )
     if todo:
