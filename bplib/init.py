@@ -45,6 +45,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from bplib._validate import check_rng
+
 __all__ = [
     "calculate_gain",
     "calculate_fan_in_and_fan_out",
@@ -103,18 +105,6 @@ def _check_array(tensor, where: str, *, min_ndim: int = 0) -> np.ndarray:
             f"{where}: the array is read-only and cannot be filled in place."
         )
     return tensor
-
-
-def _check_rng(rng, where: str) -> np.random.Generator:
-    if rng is None:
-        return np.random.default_rng()
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"{where}: rng must be a numpy.random.Generator or None, got "
-            f"{type(rng).__name__}; create one with "
-            f"rng = np.random.default_rng(seed)."
-        )
-    return rng
 
 
 def _check_number(value, where: str, name: str, *, minimum=None) -> float:
@@ -243,7 +233,7 @@ def constant_(tensor: np.ndarray, val: float, *, rng=None) -> np.ndarray:
     where = "constant_"
     tensor = _check_array(tensor, where)
     val = _check_number(val, where, "val")
-    _check_rng(rng, where)
+    check_rng(rng, where=where)
     tensor[...] = val
     return tensor
 
@@ -253,7 +243,7 @@ def zeros_(tensor: np.ndarray, *, rng=None) -> np.ndarray:
     wrong for W (book: eq-symmetry). ``rng`` is not used (see
     :func:`constant_`)."""
     tensor = _check_array(tensor, "zeros_")
-    _check_rng(rng, "zeros_")
+    check_rng(rng, where="zeros_")
     tensor[...] = 0.0
     return tensor
 
@@ -262,7 +252,7 @@ def ones_(tensor: np.ndarray, *, rng=None) -> np.ndarray:
     """Fill ``tensor`` with 1 (any shape); returns it. ``rng`` is not used
     (see :func:`constant_`)."""
     tensor = _check_array(tensor, "ones_")
-    _check_rng(rng, "ones_")
+    check_rng(rng, where="ones_")
     tensor[...] = 1.0
     return tensor
 
@@ -301,7 +291,7 @@ def uniform_(tensor: np.ndarray, a=0.0, b=1.0, *, rng=None) -> np.ndarray:
             f"{where}: the lower bound a={a:g} is above the upper bound "
             f"b={b:g}."
         )
-    rng = _check_rng(rng, where)
+    rng = check_rng(rng, where=where)
     return _fill_uniform(tensor, a, b, rng) if tensor.size else tensor
 
 
@@ -318,7 +308,7 @@ def normal_(tensor: np.ndarray, mean=0.0, std=1.0, *, rng=None) -> np.ndarray:
     tensor = _check_array(tensor, where)
     mean = _check_number(mean, where, "mean")
     std = _check_number(std, where, "std (a standard deviation)", minimum=0.0)
-    rng = _check_rng(rng, where)
+    rng = check_rng(rng, where=where)
     return _fill_normal(tensor, mean, std, rng) if tensor.size else tensor
 
 
@@ -351,7 +341,7 @@ def xavier_uniform_(tensor: np.ndarray, gain=1.0, *, rng=None) -> np.ndarray:
     """
     where = "xavier_uniform_"
     tensor, std = _xavier_std(tensor, gain, where)
-    rng = _check_rng(rng, where)
+    rng = check_rng(rng, where=where)
     if std is None:
         return tensor
     bound = math.sqrt(3.0) * std  # U(-r, r) has variance r²/3
@@ -373,7 +363,7 @@ def xavier_normal_(tensor: np.ndarray, gain=1.0, *, rng=None) -> np.ndarray:
     """
     where = "xavier_normal_"
     tensor, std = _xavier_std(tensor, gain, where)
-    rng = _check_rng(rng, where)
+    rng = check_rng(rng, where=where)
     return tensor if std is None else _fill_normal(tensor, 0.0, std, rng)
 
 
@@ -422,7 +412,7 @@ def kaiming_uniform_(
     """
     where = "kaiming_uniform_"
     tensor, std = _kaiming_std(tensor, a, mode, nonlinearity, where)
-    rng = _check_rng(rng, where)
+    rng = check_rng(rng, where=where)
     if std is None:
         return tensor
     bound = math.sqrt(3.0) * std  # U(-r, r) has variance r²/3
@@ -456,7 +446,7 @@ def kaiming_normal_(
     """
     where = "kaiming_normal_"
     tensor, std = _kaiming_std(tensor, a, mode, nonlinearity, where)
-    rng = _check_rng(rng, where)
+    rng = check_rng(rng, where=where)
     return tensor if std is None else _fill_normal(tensor, 0.0, std, rng)
 
 
